@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+// The targets are the architecture: C shims at the bottom, then one module per job.
+import PackageDescription
+
+let package = Package(
+    name: "loadsmoke",
+    products: [
+        .executable(name: "loadsmoke", targets: ["loadsmoke"]),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages.
+        .target(
+            name: "CCurl",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CYAML", providers: [.apt(["libyaml-dev"])]),
+
+        // Building blocks.
+        .target(name: "JSONCoding"),
+        .target(name: "HTTPServer"),
+        .target(name: "Measurement"),
+        .target(name: "LoadEngine", dependencies: ["CCurl", "Measurement"]),
+        .target(name: "Reporting", dependencies: ["Measurement", "JSONCoding"]),
+        .target(name: "SmokeRunner", dependencies: ["LoadEngine", "Measurement", "Reporting"]),
+        .target(name: "DemoAPI", dependencies: ["HTTPServer", "JSONCoding"]),
+
+        // Daemon parts.
+        .target(name: "Scheduling"),
+        .target(name: "Configuration", dependencies: ["CYAML", "Scheduling", "SmokeRunner"]),
+        // Migrations/*.sql are compiled in (EmbeddedMigrations.swift) so a copied binary needs no resource bundle.
+        .target(name: "Storage", dependencies: ["CSQLite", "JSONCoding"]),
+        .target(
+            name: "Daemon",
+            dependencies: ["Configuration", "Storage", "Scheduling", "SmokeRunner", "HTTPServer", "JSONCoding"]
+        ),
+
+        // Front end.
+        .target(
+            name: "LoadsmokeCLI",
+            dependencies: ["SmokeRunner", "DemoAPI", "Daemon", "Scheduling", "Configuration", "Storage"]
+        ),
+        .executableTarget(name: "loadsmoke", dependencies: ["LoadsmokeCLI"]),
+
+        .testTarget(name: "MeasurementTests", dependencies: ["Measurement"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "DemoAPITests", dependencies: ["DemoAPI", "HTTPServer", "JSONCoding"]),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "CSQLite", "JSONCoding"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -20,9 +20,9 @@ let package = Package(
         .target(name: "JSONCoding"),
         .target(name: "HTTPServer"),
         .target(name: "Measurement"),
-        .target(name: "LoadEngine", dependencies: ["CCurl", "Measurement"]),
+        .target(name: "LoadEngine", dependencies: ["CCurl", "Measurement", "JSONCoding"]),
         .target(name: "Reporting", dependencies: ["Measurement", "JSONCoding"]),
-        .target(name: "SmokeRunner", dependencies: ["LoadEngine", "Measurement", "Reporting"]),
+        .target(name: "SmokeRunner", dependencies: ["LoadEngine", "Measurement", "Reporting", "JSONCoding"]),
         .target(name: "DemoAPI", dependencies: ["HTTPServer", "JSONCoding"]),
 
         // Daemon parts.
@@ -42,7 +42,14 @@ let package = Package(
         ),
         .executableTarget(name: "loadsmoke", dependencies: ["LoadsmokeCLI"]),
 
+        .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding"]),
         .testTarget(name: "MeasurementTests", dependencies: ["Measurement"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Measurement", "JSONCoding"]),
+        .testTarget(
+            name: "LoadEngineTests",
+            dependencies: ["LoadEngine", "SmokeRunner", "Measurement", "Reporting", "CCurl", "JSONCoding"]
+        ),
+        .testTarget(name: "LoadsmokeCLITests", dependencies: ["LoadsmokeCLI", "loadsmoke", "DemoAPI", "JSONCoding"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "DemoAPITests", dependencies: ["DemoAPI", "HTTPServer", "JSONCoding"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),

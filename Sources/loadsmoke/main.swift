@@ -1,1 +1,4 @@
+import Foundation
 import LoadsmokeCLI
+
+exit(Loadsmoke.main())

@@ -1,0 +1,138 @@
+import Foundation
+import LoadEngine
+import Reporting
+import SmokeRunner
+
+/// `loadsmoke run`: one smoke run with budgets, for CI pipelines.
+enum RunCommand {
+    static let spec = CommandSpec(
+        name: "run",
+        summary: "Send requests to a chat API, measure latency, errors and fallbacks, and check them against budgets.",
+        usage: "[options]",
+        options: [
+            .value("requests", short: "n", "N", "Requests to send (default: 50)."),
+            .value("concurrency", short: "c", "N", "Requests in flight at once; each worker sends its next request when the last one ends (default: 10)."),
+            .value("url", "URL", "Base URL of the API (default: http://localhost:8000)."),
+            .value("path", "PATH", "Request path appended to the URL (default: /chat)."),
+            .value("api-key", "KEY", "Send 'Authorization: Bearer KEY' (default: $LOADSMOKE_API_KEY)."),
+            .value("timeout", "S", "Per-request timeout in seconds, fractions allowed (default: 30)."),
+            .flag("pinecone-down", "Ask the service to simulate a primary vector-store outage (same as --simulate pinecone)."),
+            .value("simulate", "NAME", "Send 'X-Simulate-Failure: NAME' to ask the service to simulate that failure.", repeatable: true),
+            .value("budget-p50", "MS", "Maximum p50 latency in milliseconds (default: 800)."),
+            .value("budget-p95", "MS", "Maximum p95 latency in milliseconds (default: 1500)."),
+            .value("budget-p99", "MS", "Maximum p99 latency in milliseconds (default: 2500)."),
+            .value("budget-error", "F", "Maximum error rate, a fraction from 0 to 1 (default: 0.05)."),
+            .value("budget-fallback", "F", "Maximum fallback rate, a fraction from 0 to 1 (default: 0.30)."),
+            .flag("json", "Print the result as one JSON document on stdout; progress and messages go to stderr."),
+            .value("output", "FILE", "Also write the JSON document to FILE (replaced atomically)."),
+            .value("header", "'NAME: VALUE'", "Extra request header.", repeatable: true),
+            .value("prompts", "FILE", "Prompts to send, one per line, rotated in order (default: built-in set of \(CannedPrompts.all.count))."),
+            .value("fallback-header", "NAME", "Response header whose value true, 1 or yes marks a fallback answer (default: X-Fallback)."),
+            .value("fallback-field", "NAME", "Top-level JSON boolean in the response body marking a fallback answer (default: fallback)."),
+            .flag("no-progress", "Do not show the progress line on stderr (it is shown only when stderr is a terminal)."),
+        ],
+        discussion: """
+        Requests are 'POST {url}{path}' with the JSON body {"message": PROMPT}. A request succeeds when any 2xx status
+        arrives within the timeout; anything else is a failure of kind timeout, connection, dns, tls, http_4xx,
+        http_5xx or protocol. Latency is measured from the request being handed to the connection to the last byte
+        of the body, over successful requests only; connection setup is reported apart as dns, connect and tls.
+        Percentiles use the nearest-rank definition: p of n sorted values is the value at rank ceil(p/100 * n).
+
+        Exit codes: 0 all budgets passed, 1 a budget failed, 2 invalid usage or input, 130 interrupted (Ctrl+C).
+        """
+    )
+
+    /// What the command line asks for beyond the smoke options: where the result goes.
+    struct Invocation {
+        var options: SmokeOptions
+        var isJSON = false
+        var outputPath: String?
+        var showsProgress = true
+    }
+
+    /// Turns parsed arguments into smoke options. `environment` supplies LOADSMOKE_API_KEY.
+    static func invocation(from arguments: ParsedArguments, environment: [String: String]) throws -> Invocation {
+        let name = spec.name
+        var options = SmokeOptions()
+        if let requests = try arguments.integer("requests", command: name) { options.requests = requests }
+        if let concurrency = try arguments.integer("concurrency", command: name) { options.concurrency = concurrency }
+        if let url = arguments.value("url") { options.url = url }
+        if let path = arguments.value("path") { options.path = path }
+        if let timeout = try arguments.decimal("timeout", command: name, unitHint: "seconds greater than 0, such as 30 or 2.5") {
+            guard timeout > 0 else {
+                throw UsageError(message: "invalid value \"\(arguments.value("timeout")!)\" for --timeout: expected seconds greater than 0, such as 30 or 2.5", command: name)
+            }
+            options.timeoutSeconds = timeout
+        }
+        options.apiKey = arguments.value("api-key") ?? environment["LOADSMOKE_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+
+        var simulate = arguments.all("simulate")
+        if arguments.has("pinecone-down"), !simulate.contains("pinecone") { simulate.insert("pinecone", at: 0) }
+        options.simulate = simulate
+
+        options.budgets = try budgets(from: arguments)
+        options.headers = try arguments.all("header").map { line in
+            do { return try HeaderLine.parse(line) } catch let error as SmokeOptionsError {
+                throw UsageError(message: error.description, command: name)
+            }
+        }
+        options.promptsFile = arguments.value("prompts")
+        if let header = arguments.value("fallback-header") { options.fallbackHeader = header }
+        if let field = arguments.value("fallback-field") { options.fallbackField = field }
+
+        var invocation = Invocation(options: options)
+        invocation.isJSON = arguments.has("json")
+        invocation.outputPath = arguments.value("output")
+        invocation.showsProgress = !arguments.has("no-progress")
+        return invocation
+    }
+
+    private static func budgets(from arguments: ParsedArguments) throws -> [Budget] {
+        try Budget.defaults.map { budget in
+            let option = String(budget.metric.optionName.dropFirst(2))
+            let hint = budget.metric.unit == "ms" ? "milliseconds of 0 or more, such as 800" : "a fraction from 0 to 1, such as 0.05 for 5 %"
+            guard let limit = try arguments.decimal(option, command: spec.name, unitHint: hint) else { return budget }
+            if budget.metric.unit == "ratio", limit > 1 {
+                throw UsageError(message: "invalid value \"\(arguments.value(option)!)\" for --\(option): expected \(hint)", command: spec.name)
+            }
+            return Budget(metric: budget.metric, limit: limit)
+        }
+    }
+
+    /// Runs the command and returns the exit code.
+    static func execute(_ arguments: [String], console: Console) -> Int32 {
+        let invocation: Invocation
+        let run: SmokeRun
+        do {
+            let parsed = try ArgumentParser.parse(arguments, for: spec)
+            if parsed.isHelpRequested {
+                console.out(spec.helpText)
+                return ExitCode.success
+            }
+            invocation = try self.invocation(from: parsed, environment: ProcessInfo.processInfo.environment)
+            run = try SmokeRun.prepare(invocation.options)
+            if let path = invocation.outputPath { try ReportFile.checkWritable(path) }
+        } catch let error as UsageError {
+            console.error(error.description)
+            return ExitCode.usage
+        } catch let error as SmokeOptionsError {
+            console.error(UsageError(message: error.description, command: spec.name).description)
+            return ExitCode.usage
+        } catch {
+            console.error("error: \(error)")
+            return ExitCode.usage
+        }
+        return SmokeSession(run: run, invocation: invocation, console: console).start()
+    }
+}
+
+/// The process exit codes of `loadsmoke`.
+enum ExitCode {
+    static let success: Int32 = 0
+    /// A budget failed, or the run could not be carried out.
+    static let failure: Int32 = 1
+    /// Invalid usage, option value, configuration or input file.
+    static let usage: Int32 = 2
+    /// Stopped by SIGINT (128 + 2), as shells report it.
+    static let interrupted: Int32 = 130
+}

@@ -1,0 +1,96 @@
+import Dispatch
+import Foundation
+import LoadEngine
+import Reporting
+import SmokeRunner
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Carries out one `loadsmoke run` in the terminal: header, progress line, Ctrl+C handling, report and exit code.
+struct SmokeSession {
+    let run: SmokeRun
+    let invocation: RunCommand.Invocation
+    let console: Console
+
+    /// Seconds the requests in flight get to finish after Ctrl+C.
+    static let interruptGraceSeconds = 2.0
+
+    func start() -> Int32 {
+        let style = TextStyle(isColored: console.usesColor)
+        let header = SmokeReport.renderHeader(run.setup, budgets: run.options.budgets, style: style)
+        if invocation.isJSON {
+            console.write(header, to: STDERR_FILENO)
+        } else {
+            console.out(header)
+        }
+
+        let stop = StopFlag()
+        let interrupts = InterruptHandler(console: console) { stop.request() }
+        defer { interrupts.restore() }
+
+        let showsProgress = invocation.showsProgress && console.isStderrTerminal
+        let report: SmokeReport
+        do {
+            report = try run.execute(stop: stop, graceSeconds: SmokeSession.interruptGraceSeconds, progress: showsProgress ? progressLine : nil)
+        } catch {
+            if showsProgress { console.write("\r\u{1B}[K", to: STDERR_FILENO) }
+            console.error("error: the run could not be carried out: \(error)")
+            return ExitCode.failure
+        }
+        if showsProgress { console.write("\r\u{1B}[K", to: STDERR_FILENO) }
+
+        let exitCode = report.wasInterrupted ? ExitCode.interrupted : (report.passed ? ExitCode.success : ExitCode.failure)
+        let document = report.jsonDocument().serialized(pretty: true) + "\n"
+        if invocation.isJSON {
+            console.out(document)
+        } else {
+            console.out(report.renderText(style: style, exitCode: exitCode))
+        }
+        if let path = invocation.outputPath {
+            do {
+                try ReportFile.writeAtomically(document, to: path)
+            } catch {
+                console.error("error: could not write the JSON report: \(error.localizedDescription)")
+                return exitCode == ExitCode.success ? ExitCode.failure : exitCode
+            }
+        }
+        return exitCode
+    }
+
+    private func progressLine(_ progress: EngineProgress) {
+        let line = "\r\u{1B}[K  \(progress.completed)/\(progress.total) done, \(progress.failed) failed, \(progress.inFlight) in flight"
+        console.write(line, to: STDERR_FILENO)
+    }
+}
+
+/// Turns the first SIGINT into a graceful stop; a second one exits at once with 130.
+final class InterruptHandler: @unchecked Sendable {
+    private let source: DispatchSourceSignal
+    private let lock = NSLock()
+    private var count = 0
+
+    init(console: Console, onFirstInterrupt: @escaping @Sendable () -> Void) {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { [weak self] in
+            guard let self else { return }
+            self.lock.lock()
+            self.count += 1
+            let count = self.count
+            self.lock.unlock()
+            if count == 1 {
+                console.error("\ninterrupted: stopping; requests in flight get \(Int(SmokeSession.interruptGraceSeconds)) s to finish (press Ctrl+C again to quit now)")
+                onFirstInterrupt()
+            } else {
+                _exit(ExitCode.interrupted)
+            }
+        }
+        source.resume()
+    }
+
+    func restore() {
+        source.cancel()
+        signal(SIGINT, SIG_DFL)
+    }
+}

@@ -1,0 +1,127 @@
+/// Collects request results as they complete and computes the run's metrics once at the end.
+/// Not thread-safe: the load engine adds results from its single event-loop thread.
+public struct MetricsRecorder: Sendable {
+    private var latencies: [Double] = []
+    private var dnsTimes: [Double] = []
+    private var connectTimes: [Double] = []
+    private var tlsTimes: [Double] = []
+    private var firstByteTimes: [Double] = []
+    private var errorCounts: [ErrorKind: Int] = [:]
+    private var firstErrorMessages: [ErrorKind: String] = [:]
+    private var statusCounts: [Int: Int] = [:]
+    private var completed = 0
+    private var fallbacks = 0
+    private var truncatedBodies = 0
+
+    public init() {}
+
+    public var completedCount: Int { completed }
+    public var failedCount: Int { errorCounts.values.reduce(0, +) }
+
+    public mutating func add(_ result: RequestResult) {
+        completed += 1
+        if result.status > 0 { statusCounts[result.status, default: 0] += 1 }
+        if result.isBodyTruncated { truncatedBodies += 1 }
+
+        // Phase timings describe the connection, so they are kept for failed requests that got that far too.
+        if result.status > 0 {
+            dnsTimes.append(result.phases.dns)
+            connectTimes.append(result.phases.connect)
+            tlsTimes.append(result.phases.tls)
+            firstByteTimes.append(result.phases.timeToFirstByte)
+        }
+
+        if let failure = result.failure {
+            errorCounts[failure.kind, default: 0] += 1
+            if firstErrorMessages[failure.kind] == nil { firstErrorMessages[failure.kind] = failure.message }
+            return
+        }
+        latencies.append(result.latency)
+        if result.isFallback { fallbacks += 1 }
+    }
+
+    /// Computes the run's metrics.
+    /// - Parameter wallSeconds: time from the first request being started to the last one ending.
+    public func summarize(wallSeconds: Double) -> MetricsSummary {
+        let failed = failedCount
+        let requests = completed
+        return MetricsSummary(
+            requests: requests,
+            succeeded: requests - failed,
+            failed: failed,
+            fallbacks: fallbacks,
+            durationSeconds: wallSeconds,
+            latency: Distribution(latencies),
+            phases: PhaseSummary(
+                dns: Distribution(dnsTimes),
+                connect: Distribution(connectTimes),
+                tls: Distribution(tlsTimes),
+                timeToFirstByte: Distribution(firstByteTimes)
+            ),
+            errorCounts: errorCounts,
+            firstErrorMessages: firstErrorMessages,
+            statusCounts: statusCounts,
+            truncatedBodies: truncatedBodies
+        )
+    }
+}
+
+/// Distributions of the connection phases, in milliseconds, over requests that received a response.
+public struct PhaseSummary: Sendable, Equatable {
+    public var dns: Distribution?
+    public var connect: Distribution?
+    public var tls: Distribution?
+    public var timeToFirstByte: Distribution?
+
+    public init(dns: Distribution?, connect: Distribution?, tls: Distribution?, timeToFirstByte: Distribution?) {
+        self.dns = dns
+        self.connect = connect
+        self.tls = tls
+        self.timeToFirstByte = timeToFirstByte
+    }
+}
+
+/// The measured result of a run, before budgets are applied.
+public struct MetricsSummary: Sendable, Equatable {
+    /// Requests that completed (succeeded or failed); requests aborted by an interrupt are not counted.
+    public var requests: Int
+    public var succeeded: Int
+    public var failed: Int
+    /// Successful requests answered by the degraded path.
+    public var fallbacks: Int
+    public var durationSeconds: Double
+    /// Latency of successful requests in milliseconds; nil when none succeeded.
+    public var latency: Distribution?
+    public var phases: PhaseSummary
+    public var errorCounts: [ErrorKind: Int]
+    /// The first cause seen for each error kind.
+    public var firstErrorMessages: [ErrorKind: String]
+    public var statusCounts: [Int: Int]
+    /// Responses whose body exceeded the in-memory limit, so the body's fallback field was not checked.
+    public var truncatedBodies: Int
+
+    public init(
+        requests: Int, succeeded: Int, failed: Int, fallbacks: Int, durationSeconds: Double,
+        latency: Distribution?, phases: PhaseSummary, errorCounts: [ErrorKind: Int],
+        firstErrorMessages: [ErrorKind: String], statusCounts: [Int: Int], truncatedBodies: Int
+    ) {
+        self.requests = requests
+        self.succeeded = succeeded
+        self.failed = failed
+        self.fallbacks = fallbacks
+        self.durationSeconds = durationSeconds
+        self.latency = latency
+        self.phases = phases
+        self.errorCounts = errorCounts
+        self.firstErrorMessages = firstErrorMessages
+        self.statusCounts = statusCounts
+        self.truncatedBodies = truncatedBodies
+    }
+
+    /// failed / requests; 0 when nothing completed.
+    public var errorRate: Double { requests == 0 ? 0 : Double(failed) / Double(requests) }
+    /// fallbacks / requests; 0 when nothing completed.
+    public var fallbackRate: Double { requests == 0 ? 0 : Double(fallbacks) / Double(requests) }
+    /// requests / duration in requests per second; 0 for a zero duration.
+    public var throughput: Double { durationSeconds > 0 ? Double(requests) / durationSeconds : 0 }
+}

@@ -1,0 +1,84 @@
+/// Why a request failed. The raw values are the names used in reports, JSON and storage.
+public enum ErrorKind: String, CaseIterable, Sendable, Comparable {
+    /// No complete response within the per-request timeout.
+    case timeout
+    /// Connection refused, reset or unreachable, or closed before any response byte.
+    case connection
+    /// The host name did not resolve.
+    case dns
+    /// TLS handshake or certificate verification failed.
+    case tls
+    /// The server answered with a 4xx status.
+    case http4xx = "http_4xx"
+    /// The server answered with a 5xx status.
+    case http5xx = "http_5xx"
+    /// Malformed or truncated response, or a status outside 2xx, 4xx and 5xx.
+    case `protocol`
+
+    public static func < (lhs: ErrorKind, rhs: ErrorKind) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// A failed request's classification and a human-readable cause, such as curl's error text.
+public struct RequestFailure: Sendable, Equatable {
+    public var kind: ErrorKind
+    public var message: String
+
+    public init(kind: ErrorKind, message: String) {
+        self.kind = kind
+        self.message = message
+    }
+}
+
+/// Connection phases of one request in milliseconds, from curl's per-transfer timers.
+/// A phase that did not happen (a reused connection, plain HTTP) is 0.
+public struct PhaseTimings: Sendable, Equatable {
+    /// Name resolution.
+    public var dns: Double
+    /// TCP connect, after resolution.
+    public var connect: Double
+    /// TLS handshake, after the TCP connect.
+    public var tls: Double
+    /// From the request being sent to the first response byte (server think time plus one round trip).
+    public var timeToFirstByte: Double
+
+    public init(dns: Double = 0, connect: Double = 0, tls: Double = 0, timeToFirstByte: Double = 0) {
+        self.dns = dns
+        self.connect = connect
+        self.tls = tls
+        self.timeToFirstByte = timeToFirstByte
+    }
+}
+
+/// The outcome of one request.
+public struct RequestResult: Sendable, Equatable {
+    /// Milliseconds from the request being handed to the connection to the last byte of the body.
+    public var latency: Double
+    /// HTTP status, or 0 when no response arrived.
+    public var status: Int
+    /// nil for a success.
+    public var failure: RequestFailure?
+    /// A successful response that reported the degraded (fallback) path.
+    public var isFallback: Bool
+    public var phases: PhaseTimings
+    /// Body bytes received, including those beyond the in-memory limit.
+    public var bodyBytes: Int
+    /// The body was larger than the in-memory limit, so only its header was checked for the fallback signal.
+    public var isBodyTruncated: Bool
+
+    public init(
+        latency: Double, status: Int, failure: RequestFailure? = nil, isFallback: Bool = false,
+        phases: PhaseTimings = PhaseTimings(), bodyBytes: Int = 0, isBodyTruncated: Bool = false
+    ) {
+        self.latency = latency
+        self.status = status
+        self.failure = failure
+        self.isFallback = isFallback
+        self.phases = phases
+        self.bodyBytes = bodyBytes
+        self.isBodyTruncated = isBodyTruncated
+    }
+
+    public var isSuccess: Bool { failure == nil }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import JSONCoding
+import Measurement
+
+extension SmokeReport {
+    /// The report as the JSON document of `--json` and `--output` (layout version `schemaVersion`).
+    /// Latencies are in milliseconds, rates are fractions from 0 to 1, durations in seconds.
+    public func jsonDocument() -> JSONValue {
+        .object([
+            ("schema_version", .integer(SmokeReport.schemaVersion)),
+            ("passed", .bool(passed)),
+            ("interrupted", .bool(wasInterrupted)),
+            ("started_at", .string(ISO8601DateFormatter().string(from: startedAt))),
+            ("config", configJSON()),
+            ("totals", .object([
+                ("requests", .integer(summary.requests)),
+                ("succeeded", .integer(summary.succeeded)),
+                ("failed", .integer(summary.failed)),
+                ("fallbacks", .integer(summary.fallbacks)),
+                ("aborted", .integer(abortedInFlight)),
+                ("duration_s", .number(summary.durationSeconds)),
+                ("throughput_rps", .number(summary.throughput)),
+                ("error_rate", .number(summary.errorRate)),
+                ("fallback_rate", .number(summary.fallbackRate)),
+            ])),
+            ("latency_ms", SmokeReport.distributionJSON(summary.latency)),
+            ("phases_ms", .object([
+                ("dns", SmokeReport.distributionJSON(summary.phases.dns)),
+                ("connect", SmokeReport.distributionJSON(summary.phases.connect)),
+                ("tls", SmokeReport.distributionJSON(summary.phases.tls)),
+                ("ttfb", SmokeReport.distributionJSON(summary.phases.timeToFirstByte)),
+            ])),
+            ("errors", .object(summary.errorCounts.sorted { $0.key < $1.key }.map { ($0.key.rawValue, .integer($0.value)) })),
+            ("error_examples", .object(summary.firstErrorMessages.sorted { $0.key < $1.key }.map { ($0.key.rawValue, .string($0.value)) })),
+            ("status_codes", .object(summary.statusCounts.sorted { $0.key < $1.key }.map { (String($0.key), .integer($0.value)) })),
+            ("budgets", .array(budgets.map(SmokeReport.budgetJSON))),
+            ("warnings", .array(warnings.map { .object([("code", .string($0.code)), ("message", .string($0.message))]) })),
+        ])
+    }
+
+    private func configJSON() -> JSONValue {
+        var members: [(String, JSONValue)] = []
+        if let target = setup.targetName { members.append(("target", .string(target))) }
+        members += [
+            ("url", .string(setup.url)),
+            ("method", .string(setup.method)),
+            ("requests", .integer(setup.requests)),
+            ("concurrency", .integer(setup.concurrency)),
+            ("timeout_s", .number(setup.timeoutSeconds)),
+            ("simulate", .array(setup.simulate.map { .string($0) })),
+            ("headers", .object(setup.headers.map { ($0.name, .string($0.value)) })),
+            ("api_key", .bool(setup.hasAPIKey)),
+            ("prompts", .object([("source", .string(setup.promptSource)), ("count", .integer(setup.promptCount))])),
+            ("fallback_header", .string(setup.fallbackHeader)),
+            ("fallback_field", .string(setup.fallbackField)),
+        ]
+        return .object(members)
+    }
+
+    static func distributionJSON(_ distribution: Distribution?) -> JSONValue {
+        guard let distribution else { return .null }
+        return .object([
+            ("p50", .number(distribution.p50)),
+            ("p95", .number(distribution.p95)),
+            ("p99", .number(distribution.p99)),
+            ("mean", .number(distribution.mean)),
+            ("min", .number(distribution.min)),
+            ("max", .number(distribution.max)),
+            ("count", .integer(distribution.count)),
+        ])
+    }
+
+    static func budgetJSON(_ result: BudgetResult) -> JSONValue {
+        .object([
+            ("name", .string(result.metric.rawValue)),
+            ("actual", .number(result.actual)),
+            ("limit", .number(result.limit)),
+            ("unit", .string(result.metric.unit)),
+            ("passed", .bool(result.passed)),
+        ])
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Measurement
+
+/// What was run, as shown in the report header and the JSON `config` object. Holds no secret: header values
+/// that may carry credentials are redacted by the caller before they get here.
+public struct RunSetup: Sendable, Equatable {
+    /// The target's name in the daemon or `--target-name`; nil for a plain one-shot run.
+    public var targetName: String?
+    /// The request URL with any password removed.
+    public var url: String
+    public var method: String
+    public var requests: Int
+    public var concurrency: Int
+    public var timeoutSeconds: Double
+    /// Failure simulations requested from the service (`X-Simulate-Failure`).
+    public var simulate: [String]
+    /// Extra request headers; values of credential headers read `<redacted>`.
+    public var headers: [(name: String, value: String)]
+    /// `built-in` or the prompts file path.
+    public var promptSource: String
+    public var promptCount: Int
+    public var fallbackHeader: String
+    public var fallbackField: String
+    /// Whether the request carried an API key (never the key itself).
+    public var hasAPIKey: Bool
+
+    public init(
+        targetName: String? = nil, url: String, method: String, requests: Int, concurrency: Int,
+        timeoutSeconds: Double, simulate: [String], headers: [(name: String, value: String)], promptSource: String,
+        promptCount: Int, fallbackHeader: String, fallbackField: String, hasAPIKey: Bool
+    ) {
+        self.targetName = targetName
+        self.url = url
+        self.method = method
+        self.requests = requests
+        self.concurrency = concurrency
+        self.timeoutSeconds = timeoutSeconds
+        self.simulate = simulate
+        self.headers = headers
+        self.promptSource = promptSource
+        self.promptCount = promptCount
+        self.fallbackHeader = fallbackHeader
+        self.fallbackField = fallbackField
+        self.hasAPIKey = hasAPIKey
+    }
+
+    public static func == (lhs: RunSetup, rhs: RunSetup) -> Bool {
+        lhs.targetName == rhs.targetName && lhs.url == rhs.url && lhs.method == rhs.method
+            && lhs.requests == rhs.requests && lhs.concurrency == rhs.concurrency
+            && lhs.timeoutSeconds == rhs.timeoutSeconds && lhs.simulate == rhs.simulate
+            && lhs.headers.map { "\($0.name): \($0.value)" } == rhs.headers.map { "\($0.name): \($0.value)" }
+            && lhs.promptSource == rhs.promptSource && lhs.promptCount == rhs.promptCount
+            && lhs.fallbackHeader == rhs.fallbackHeader && lhs.fallbackField == rhs.fallbackField
+            && lhs.hasAPIKey == rhs.hasAPIKey
+    }
+}
+
+/// A caveat about how far the numbers can be trusted, each with the option that removes it.
+public enum ReportWarning: Sendable, Equatable {
+    /// Fewer successful requests than a percentile needs to differ from the maximum.
+    case fewSamples(count: Int)
+    case noSuccess
+    case truncatedBodies(count: Int, limitBytes: Int)
+    case interrupted(completed: Int, planned: Int, aborted: Int)
+
+    /// Short identifier used in JSON.
+    public var code: String {
+        switch self {
+        case .fewSamples: return "few_samples"
+        case .noSuccess: return "no_success"
+        case .truncatedBodies: return "truncated_bodies"
+        case .interrupted: return "interrupted"
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case let .fewSamples(count) where count < 20:
+            return "only \(count) successful requests: p95 and p99 are the maximum; send at least 100 requests (--requests 100) for meaningful tail percentiles"
+        case let .fewSamples(count):
+            return "only \(count) successful requests: p99 is the maximum; send at least 100 requests (--requests 100) for a meaningful p99"
+        case .noSuccess:
+            return "no request succeeded, so the latency budgets fail without data; check the URL and the error examples above"
+        case let .truncatedBodies(count, limitBytes):
+            return "\(count) responses were larger than \(limitBytes / 1024) KiB; only their fallback header was checked, not the body field"
+        case let .interrupted(completed, planned, aborted):
+            return "interrupted after \(completed) of \(planned) requests; \(aborted) requests in flight were aborted and are not counted"
+        }
+    }
+}
+
+/// The full result of a smoke run: what was run, what was measured and each budget's verdict.
+public struct SmokeReport: Sendable {
+    /// Version of the JSON document's layout; it changes only when a key is removed or changes meaning.
+    public static let schemaVersion = 1
+
+    public var setup: RunSetup
+    public var summary: MetricsSummary
+    public var budgets: [BudgetResult]
+    public var startedAt: Date
+    public var wasInterrupted: Bool
+    public var abortedInFlight: Int
+    /// Body bytes kept per response for the fallback check.
+    public var maxBodyBytes: Int
+
+    public init(
+        setup: RunSetup, summary: MetricsSummary, budgets: [BudgetResult], startedAt: Date,
+        wasInterrupted: Bool, abortedInFlight: Int, maxBodyBytes: Int
+    ) {
+        self.setup = setup
+        self.summary = summary
+        self.budgets = budgets
+        self.startedAt = startedAt
+        self.wasInterrupted = wasInterrupted
+        self.abortedInFlight = abortedInFlight
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    /// True when every budget passed and the run was not interrupted.
+    public var passed: Bool { !wasInterrupted && budgets.allSatisfy(\.passed) }
+
+    public var warnings: [ReportWarning] {
+        var warnings: [ReportWarning] = []
+        if wasInterrupted {
+            warnings.append(.interrupted(completed: summary.requests, planned: setup.requests, aborted: abortedInFlight))
+        }
+        if summary.succeeded == 0 && summary.requests > 0 {
+            warnings.append(.noSuccess)
+        } else if summary.succeeded > 0 && summary.succeeded < 100 {
+            warnings.append(.fewSamples(count: summary.succeeded))
+        }
+        if summary.truncatedBodies > 0 {
+            warnings.append(.truncatedBodies(count: summary.truncatedBodies, limitBytes: maxBodyBytes))
+        }
+        return warnings
+    }
+}

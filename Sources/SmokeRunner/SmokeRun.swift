@@ -78,7 +78,7 @@ public struct SmokeRun: Sendable {
         )
     }
 
-    /// The built-in prompts, or one prompt per non-empty line of `path` (a trailing `\r` is dropped).
+    /// The built-in prompts, or one prompt per non-blank line of `path` (LF or CRLF line ends).
     static func loadPrompts(_ path: String?) throws -> [String] {
         guard let path else { return CannedPrompts.all }
         let data: Data
@@ -91,8 +91,9 @@ public struct SmokeRun: Sendable {
         guard let text = String(data: data, encoding: .utf8) else {
             throw SmokeOptionsError(option: "prompts", value: path, reason: "the file is not UTF-8 text; give a text file with one prompt per line")
         }
-        let prompts = text.split(separator: "\n", omittingEmptySubsequences: true)
-            .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+        // Character-wise splitting treats "\r\n" as one newline, so Windows line ends need no special case.
+        let prompts = text.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline)
+            .map(String.init)
             .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
         guard !prompts.isEmpty else {
             throw SmokeOptionsError(option: "prompts", value: path, reason: "the file has no prompts; put one prompt per line")

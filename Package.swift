@@ -49,6 +49,10 @@ let package = Package(
             name: "LoadEngineTests",
             dependencies: ["LoadEngine", "SmokeRunner", "Measurement", "Reporting", "CCurl", "JSONCoding"]
         ),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: ["Daemon", "Storage", "Configuration", "Scheduling", "SmokeRunner", "HTTPServer", "JSONCoding", "DemoAPI"]
+        ),
         .testTarget(name: "LoadsmokeCLITests", dependencies: ["LoadsmokeCLI", "loadsmoke", "DemoAPI", "JSONCoding"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "DemoAPITests", dependencies: ["DemoAPI", "HTTPServer", "JSONCoding"]),

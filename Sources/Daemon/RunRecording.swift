@@ -1,0 +1,45 @@
+import Foundation
+import JSONCoding
+import Reporting
+import Storage
+
+/// Maps smoke reports to what the run store keeps.
+public enum RunRecording {
+    /// The stored status of a finished report: `interrupted`, `passed` or `failed`.
+    public static func status(of report: SmokeReport) -> RunStatus {
+        if report.wasInterrupted { return .interrupted }
+        return report.passed ? .passed : .failed
+    }
+
+    /// Everything the store keeps of a report, including its full JSON document.
+    public static func outcome(of report: SmokeReport, finishedAt: Date) -> RunOutcome {
+        let summary = report.summary
+        return RunOutcome(
+            status: status(of: report),
+            finishedAt: finishedAt,
+            requests: summary.requests,
+            succeeded: summary.succeeded,
+            failed: summary.failed,
+            fallbacks: summary.fallbacks,
+            durationSeconds: summary.durationSeconds,
+            throughputRPS: summary.throughput,
+            errorRate: summary.errorRate,
+            fallbackRate: summary.fallbackRate,
+            latency: summary.latency.map {
+                LatencySummary(p50: $0.p50, p95: $0.p95, p99: $0.p99, mean: $0.mean, min: $0.min, max: $0.max)
+            },
+            errors: Dictionary(uniqueKeysWithValues: summary.errorCounts.map { ($0.key.rawValue, $0.value) }),
+            budgets: report.budgets.map {
+                BudgetRecord(name: $0.metric.rawValue, actual: $0.actual, limit: $0.limit, unit: $0.metric.unit, passed: $0.passed)
+            },
+            reportJSON: report.jsonDocument().serialized()
+        )
+    }
+
+    /// The outcome of a run that could not be carried out (invalid prompts file, libcurl setup failure).
+    public static func errorOutcome(message: String, finishedAt: Date) -> RunOutcome {
+        let document = "{\"schema_version\":1,\"passed\":false,\"interrupted\":false,\"error\":\(JSONValue.quoted(message))}"
+        return RunOutcome(status: .error, finishedAt: finishedAt, reportJSON: document)
+    }
+
+}

@@ -30,10 +30,13 @@ struct Migrator {
     @discardableResult
     func migrate(_ connection: SQLiteConnection, now: () -> Date = Date.init) throws -> [Int] {
         if try !hasMigrationsTable(connection) {
-            try rejectForeignSchema(connection)
             try connection.immediateTransaction {
+                // Checked again under the write lock: another process opening the same new file
+                // may have created the schema since, and its tables must not read as foreign.
+                guard try !hasMigrationsTable(connection) else { return }
+                try rejectForeignSchema(connection)
                 try connection.execute("""
-                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                    CREATE TABLE schema_migrations (
                         version    INTEGER PRIMARY KEY,
                         name       TEXT    NOT NULL,
                         applied_at REAL    NOT NULL

@@ -66,19 +66,40 @@ public final class RunStore: @unchecked Sendable {
             try migrator.verify(connection)
         } else {
             // The journal mode is stored in the file, so a read-only open finds WAL already set.
-            let mode = try connection.queryFirst("PRAGMA journal_mode = WAL") { $0.text(0) } ?? ""
-            guard mode.lowercased() == "wal" else {
-                throw StorageError(
-                    kind: .sqlite, path: path, step: "PRAGMA journal_mode = WAL",
-                    description: "database \(path): could not switch to WAL journal mode (mode is "
-                        + "\"\(mode)\"); keep the file on a local file system"
-                )
-            }
+            try enableWriteAheadLog()
             try migrator.migrate(connection)
         }
         // NORMAL is durable in WAL mode except for the last commits before a power loss.
         try connection.execute("PRAGMA synchronous = NORMAL")
         try connection.execute("PRAGMA foreign_keys = ON")
+    }
+
+    private func enableWriteAheadLog() throws {
+        let currentMode = try connection.queryFirst("PRAGMA journal_mode") { $0.text(0) } ?? ""
+        guard currentMode.lowercased() != "wal" else { return }
+
+        // Switching a new file to WAL needs an exclusive lock. When several connections open the
+        // same new file at once, SQLite returns SQLITE_BUSY without waiting for the busy timeout
+        // (seen with SQLite 3.40), so this retries for about as long as that timeout.
+        let pause: useconds_t = 50_000
+        let attempts = max(1, Int(Self.busyTimeoutMilliseconds) / 50)
+        var mode = ""
+        for attempt in 1...attempts {
+            do {
+                mode = try connection.queryFirst("PRAGMA journal_mode = WAL") { $0.text(0) } ?? ""
+                break
+            } catch let error as StorageError where error.sqliteCode.map({ $0 & 0xff == SQLITE_BUSY }) == true {
+                if attempt == attempts { throw error }
+                usleep(pause)
+            }
+        }
+        guard mode.lowercased() == "wal" else {
+            throw StorageError(
+                kind: .sqlite, path: path, step: "PRAGMA journal_mode = WAL",
+                description: "database \(path): could not switch to WAL journal mode (mode is "
+                    + "\"\(mode)\"); keep the file on a local file system"
+            )
+        }
     }
 
     /// Closes the connection. Later calls throw `StorageError` of kind `unavailable`.

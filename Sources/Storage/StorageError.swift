@@ -56,8 +56,8 @@ public struct StorageError: Error, CustomStringConvertible, Sendable, Equatable 
     private static func advice(forPrimaryCode code: Int32) -> String? {
         switch code {
         case SQLITE_BUSY, SQLITE_LOCKED:
-            return "another connection held the lock longer than the busy timeout; retry, "
-                + "or stop the process that keeps a write transaction open"
+            return "another connection holds a lock on the database; retry, or stop the process "
+                + "that keeps a write transaction open"
         case SQLITE_READONLY, SQLITE_PERM:
             return "check that the file and its directory are writable by this user"
         case SQLITE_CANTOPEN:

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Writes Sources/Storage/EmbeddedMigrations.swift from Migrations/NNNN_name.sql, so the loadsmoke
-# binary carries its schema and needs no resource files. Run from anywhere after changing a
-# migration; StorageTests fails while the generated file and the .sql files differ.
+# binary carries its schema and needs no resource files. Run it from any directory after
+# changing a migration. StorageTests fails while the generated file and the .sql files differ.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)

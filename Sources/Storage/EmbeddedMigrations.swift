@@ -6,7 +6,7 @@ extension Migration {
     static let embedded: [Migration] = [
         Migration(version: 1, name: "initial", sql: #"""
 -- Run history: one row per smoke run, its error kinds, budget results and alert, plus counters
--- that survive pruning. Times are unix seconds (REAL); latencies are milliseconds.
+-- that survive pruning. Times are unix seconds (REAL), and latencies are milliseconds.
 
 -- AUTOINCREMENT keeps ids of pruned runs from being reused, so `before_id` pagination and
 -- links to /runs/ID stay stable.
@@ -32,12 +32,13 @@ CREATE TABLE runs (
     mean_ms        REAL,
     min_ms         REAL,
     max_ms         REAL,
-    -- The run's full JSON report; NULL while running and for runs that ended without one.
+    -- The run's full JSON report, or NULL while running and for runs that ended without one.
     report_json    TEXT,
     CHECK ((status = 'running') = (finished_at IS NULL))
 );
 
--- /runs?target= pages by id; latest run per target and the failing streak read by target and status.
+-- /runs?target= pages by id. The latest run per target and the failing streak read by target
+-- and status.
 CREATE INDEX runs_by_target_id ON runs (target, id);
 CREATE INDEX runs_by_target_status_id ON runs (target, status, id);
 -- /runs?status= and the start-up search for runs left `running` by a crash.
@@ -72,8 +73,8 @@ CREATE TABLE run_budgets (
 CREATE TABLE run_alerts (
     run_id      INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
     event       TEXT    NOT NULL CHECK (event <> ''),
-    -- Exit status when the command exited, signal number when a signal ended it; both NULL
-    -- when the command could not be started.
+    -- Exit status when the command exited, signal number when a signal ended it, and both
+    -- NULL when the command could not be started.
     exit_status INTEGER,
     signal      INTEGER,
     -- At most the first 4096 bytes of the command's combined output.

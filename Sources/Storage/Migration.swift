@@ -25,14 +25,14 @@ struct Migrator {
     /// Creates the bookkeeping table and applies every migration newer than the database's
     /// version. Returns the versions applied by this call.
     /// Throws `unsupportedSchema` when the database is newer than `latestVersion` or when the
-    /// file holds tables but no `schema_migrations` table. After a thrown error, foreign key
+    /// file contains tables but no `schema_migrations` table. After a thrown error, foreign key
     /// enforcement may still be off, so the caller must discard the connection.
     @discardableResult
     func migrate(_ connection: SQLiteConnection, now: () -> Date = Date.init) throws -> [Int] {
         if try !hasMigrationsTable(connection) {
             try connection.immediateTransaction {
-                // Checked again under the write lock: another process opening the same new file
-                // may have created the schema since, and its tables must not read as foreign.
+                // Checked again under the write lock, because another process opening the same
+                // new file may have created the schema since. Its tables are not foreign.
                 guard try !hasMigrationsTable(connection) else { return }
                 try rejectForeignSchema(connection)
                 try connection.execute("""
@@ -112,7 +112,7 @@ struct Migrator {
         guard objectCount > 0 else { return }
         throw StorageError(
             kind: .unsupportedSchema, path: connection.path, step: "read schema version",
-            description: "database \(connection.path) holds tables but no schema_migrations table, so it "
+            description: "database \(connection.path) contains tables but no schema_migrations table, so it "
                 + "is not a loadsmoke database; pass a new file or a loadsmoke database"
         )
     }
@@ -131,11 +131,11 @@ struct Migrator {
             "\(row.text(0)) row \(row.int64(1)) -> \(row.text(2))"
         }
         guard !violations.isEmpty else { return }
-        let shown = violations.prefix(5).joined(separator: ", ")
+        let firstViolations = violations.prefix(5).joined(separator: ", ")
         throw StorageError(
             kind: .sqlite, path: connection.path, step: "migration \(migration.version) (\(migration.name))",
             description: "database \(connection.path): migration \(migration.version) (\(migration.name)) "
-                + "left \(violations.count) foreign key violation(s): \(shown); the migration was rolled "
+                + "left \(violations.count) foreign key violation(s): \(firstViolations); the migration was rolled "
                 + "back, so fix the migration's SQL"
         )
     }

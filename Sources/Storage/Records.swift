@@ -84,7 +84,7 @@ public struct AlertRecord: Sendable, Equatable {
     }
 }
 
-/// What a finished run writes to the store.
+/// The values a finished run writes to the store.
 public struct RunOutcome: Sendable, Equatable {
     /// The final status; `running` is rejected.
     public var status: RunStatus
@@ -92,7 +92,7 @@ public struct RunOutcome: Sendable, Equatable {
     public var requests: Int
     public var succeeded: Int
     public var failed: Int
-    /// Requests whose response was flagged as a fallback answer.
+    /// Requests whose response was marked as a fallback response.
     public var fallbacks: Int
     public var durationSeconds: Double
     public var throughputRPS: Double

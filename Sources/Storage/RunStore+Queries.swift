@@ -70,10 +70,10 @@ extension RunStore {
         }
     }
 
-    /// Returns how many of the target's newest runs with a verdict failed in a row: the count of
-    /// consecutive `failed` or `error` runs back from the newest one, 0 when the newest passed.
-    /// Interrupted and running runs are skipped, because they carry no verdict; a restart in the
-    /// middle of an outage therefore does not reset the streak.
+    /// Returns the number of consecutive `failed` or `error` runs of the target, counted back
+    /// from its newest run with a verdict, or 0 when that run passed. Interrupted and running
+    /// runs are skipped because they carry no verdict, so a restart during an outage does not
+    /// reset the streak.
     public func failingStreak(target: String) throws -> Int {
         try withConnection { connection in
             try connection.withStatement(
@@ -178,7 +178,7 @@ extension RunStore {
         p50_ms, p95_ms, p99_ms, mean_ms, min_ms, max_ms, report_json
         """
 
-    /// Decodes one `runs` row; errors, budgets and the alert come from `attachDetails`.
+    /// Decodes one `runs` row. Errors, budgets and the alert come from `attachDetails`.
     private func decodeRun(_ row: Statement) throws -> RunRecord {
         let statusName = row.text(4)
         guard let status = RunStatus(rawValue: statusName) else {

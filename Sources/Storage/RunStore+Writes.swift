@@ -67,8 +67,8 @@ extension RunStore {
 
     /// Marks every run still `running` as `interrupted`, finished at `at`, and returns how many
     /// it marked. The daemon calls this on start-up, before it begins new runs.
-    /// NOTE: this also marks runs that another live process sharing the file is still running;
-    /// one-shot runs are safe because `insertCompletedRun` never leaves a `running` row.
+    /// NOTE: this also marks runs that another live process sharing the file is still running.
+    /// One-shot runs are safe because `insertCompletedRun` never leaves a `running` row.
     public func markUnfinishedRunsInterrupted(at: Date) throws -> Int {
         try withWriteTransaction(step: "markUnfinishedRunsInterrupted") { connection in
             try connection.execute(
@@ -232,7 +232,7 @@ extension RunStore {
         )
     }
 
-    /// The longest prefix of `text` that fits in `maximumBytes` bytes of UTF-8 without
+    /// Returns the longest prefix of `text` that fits in `maximumBytes` bytes of UTF-8 without
     /// splitting a character.
     static func prefix(of text: String, maximumBytes: Int) -> String {
         guard text.utf8.count > maximumBytes else { return text }

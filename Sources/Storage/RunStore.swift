@@ -1,6 +1,5 @@
 import CSQLite
 import Foundation
-import JSONCoding
 
 /// The run history in one SQLite file.
 ///
@@ -18,7 +17,7 @@ public final class RunStore: @unchecked Sendable {
     public let path: String
     public let isReadOnly: Bool
     private let lock = NSLock()
-    // Every access goes through `withConnection`, which holds `lock`.
+    // Every access goes through `withConnection`, which takes `lock`.
     private let connection: SQLiteConnection
 
     /// Opens the database at `path`, creating the file when it is missing (its directory must
@@ -30,7 +29,7 @@ public final class RunStore: @unchecked Sendable {
         try self.init(path: path, readOnly: readOnly, migrations: Migration.embedded)
     }
 
-    /// Opens the store with the given migrations in place of the embedded ones; tests use it to
+    /// Opens the store with the given migrations in place of the embedded ones. Tests use it to
     /// check how the migrator treats other schemas.
     init(path: String, readOnly: Bool, migrations: [Migration]) throws {
         if readOnly, !FileManager.default.fileExists(atPath: path) {
@@ -58,7 +57,7 @@ public final class RunStore: @unchecked Sendable {
     private func configure(migrations: [Migration]) throws {
         try connection.setBusyTimeout(milliseconds: Self.busyTimeoutMilliseconds)
 
-        // The first read of the file: it fails with SQLITE_NOTADB for a file that is not SQLite.
+        // The first read of the file fails with SQLITE_NOTADB when the file is not SQLite.
         _ = try connection.queryFirst("SELECT COUNT(*) FROM sqlite_schema") { $0.int(0) }
 
         let migrator = Migrator(migrations: migrations)

@@ -37,7 +37,7 @@ final class SQLiteConnection {
         var opened: OpaquePointer?
         let code = sqlite3_open_v2(path, &opened, flags, nil)
         guard code == SQLITE_OK, let opened else {
-            // The handle holds the message even when opening fails, and must be closed.
+            // The handle contains the message even when opening fails, and must be closed.
             let message = opened.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
             sqlite3_close_v2(opened)
             throw StorageError.sqlite(path: path, step: "open", code: code, message: message)
@@ -56,8 +56,8 @@ final class SQLiteConnection {
     /// nothing keeps the connection alive after this.
     func close() {
         guard let handle else { return }
-        // sqlite3_close_v2 only fails for an invalid handle; with no pending statements it
-        // closes at once, and there is no caller left to report a failure to.
+        // sqlite3_close_v2 fails only for an invalid handle, and this method has no caller to
+        // report to. Without pending statements it closes at once.
         sqlite3_close_v2(handle)
         self.handle = nil
     }
@@ -124,8 +124,8 @@ final class SQLiteConnection {
     }
 
     /// Runs `body` inside `BEGIN IMMEDIATE` ... `COMMIT`, rolling back when it throws.
-    /// IMMEDIATE takes the write lock up front, so the busy timeout applies; a deferred
-    /// transaction that later upgrades to a write can fail with SQLITE_BUSY at once in WAL mode.
+    /// IMMEDIATE takes the write lock up front, so the busy timeout applies. In WAL mode a
+    /// deferred transaction that later upgrades to a write can fail with SQLITE_BUSY at once.
     func immediateTransaction<Result>(_ body: () throws -> Result) throws -> Result {
         try execute("BEGIN IMMEDIATE")
         let result: Result
@@ -177,7 +177,7 @@ final class SQLiteConnection {
         return handle
     }
 
-    /// The statement as one line of at most 80 characters, for error messages.
+    /// Returns the statement as one line of at most 80 characters, for error messages.
     private static func shortened(_ sql: String) -> String {
         let words = sql.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" })
         let line = words.joined(separator: " ")
@@ -254,7 +254,7 @@ final class Statement {
         isNull(column) ? nil : date(column)
     }
 
-    /// The column as text; NULL reads as the empty string.
+    /// Returns the column as text, with NULL as the empty string.
     func text(_ column: Int32) -> String {
         guard let bytes = sqlite3_column_text(handle, column) else { return "" }
         let count = Int(sqlite3_column_bytes(handle, column))

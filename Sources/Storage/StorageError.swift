@@ -4,7 +4,7 @@ import CSQLite
 /// SQLite's own message and extended result code.
 public struct StorageError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
-        /// A SQLite call returned an error; `sqliteCode` and the message carry SQLite's details.
+        /// A SQLite call returned an error. `sqliteCode` and the message carry SQLite's details.
         case sqlite
         /// The file exists but is not a SQLite database.
         case notADatabase
@@ -23,7 +23,7 @@ public struct StorageError: Error, CustomStringConvertible, Sendable, Equatable 
     public let path: String
     /// The SQL statement (shortened) or API step that failed, such as `open` or `finishRun`.
     public let step: String
-    /// SQLite's extended result code; nil for failures that did not come from SQLite.
+    /// SQLite's extended result code, or nil for failures that did not come from SQLite.
     public let sqliteCode: Int32?
     /// The complete message for users: what failed, on which file, and what to do next.
     public let description: String

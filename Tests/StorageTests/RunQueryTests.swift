@@ -6,7 +6,7 @@ import XCTest
 final class RunQueryTests: XCTestCase {
     private var directory: TemporaryDirectory!
     private var store: RunStore!
-    /// Ids of the stored runs in insertion order, by (target, start offset in seconds).
+    /// Ids of the stored runs, keyed by `target@start offset in seconds`.
     private var ids: [String: Int64] = [:]
 
     override func setUpWithError() throws {
@@ -20,7 +20,7 @@ final class RunQueryTests: XCTestCase {
         directory.remove()
     }
 
-    /// Stores runs in the given order; `nil` status leaves the run running.
+    /// Stores runs in the given order. A nil status leaves the run running.
     private func storeRuns(_ runs: [(target: String, start: Double, status: RunStatus?)]) throws {
         for run in runs {
             let key = "\(run.target)@\(Int(run.start))"

@@ -5,7 +5,7 @@ import XCTest
 /// Writers and readers on several threads, sharing one store or using one store each.
 final class RunStoreConcurrencyTests: XCTestCase {
     private var directory: TemporaryDirectory!
-    /// Upper bound for each test's threads to finish; the work takes well under a second here.
+    /// Maximum time to wait for each test's threads to finish.
     private let deadline: TimeInterval = 120
 
     override func setUpWithError() throws {

@@ -66,7 +66,7 @@ extension RunStore {
     }
 }
 
-/// Runs `body`, expects a StorageError, and returns it; records a failure otherwise.
+/// Runs `body` and returns the StorageError it throws, or records a failure when it throws none.
 func storageError(
     _ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line
 ) -> StorageError? {

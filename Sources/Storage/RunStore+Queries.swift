@@ -1,0 +1,304 @@
+import Foundation
+
+extension RunStore {
+    /// Returns the run with `id`, or nil when there is none.
+    public func run(id: Int64) throws -> RunRecord? {
+        try withConnection { connection in
+            let runs = try connection.query(
+                "SELECT \(Self.runColumns) FROM runs WHERE id = ?", [.integer(id)], row: decodeRun
+            )
+            return try attachDetails(to: runs, connection: connection).first
+        }
+    }
+
+    /// Returns the runs that match `query`, newest first (by descending id).
+    /// Throws `invalidArgument` when the limit is outside 1...`RunQuery.maximumLimit`.
+    public func runs(_ query: RunQuery) throws -> [RunRecord] {
+        guard (1...RunQuery.maximumLimit).contains(query.limit) else {
+            throw StorageError(
+                kind: .invalidArgument, path: path, step: "runs",
+                description: "invalid limit \(query.limit): pass a value from 1 to \(RunQuery.maximumLimit)"
+            )
+        }
+        var conditions: [String] = []
+        var values: [SQLiteValue] = []
+        if let target = query.target {
+            conditions.append("target = ?")
+            values.append(.text(target))
+        }
+        if let since = query.since {
+            conditions.append("started_at >= ?")
+            values.append(.date(since))
+        }
+        if let until = query.until {
+            conditions.append("started_at < ?")
+            values.append(.date(until))
+        }
+        if let status = query.status {
+            conditions.append("status = ?")
+            values.append(.text(status.rawValue))
+        }
+        if let beforeID = query.beforeID {
+            conditions.append("id < ?")
+            values.append(.integer(beforeID))
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        values.append(.integer(Int64(query.limit)))
+
+        return try withConnection { connection in
+            let runs = try connection.query(
+                "SELECT \(Self.runColumns) FROM runs \(whereClause) ORDER BY id DESC LIMIT ?",
+                values, row: decodeRun
+            )
+            return try attachDetails(to: runs, connection: connection)
+        }
+    }
+
+    /// Returns the newest run that is no longer `running` for each target, keyed by target name.
+    public func latestRuns() throws -> [String: RunRecord] {
+        try withConnection { connection in
+            let runs = try connection.query(
+                """
+                SELECT \(Self.runColumns) FROM runs WHERE id IN (
+                    SELECT MAX(id) FROM runs WHERE status <> 'running' GROUP BY target
+                )
+                """,
+                row: decodeRun
+            )
+            let complete = try attachDetails(to: runs, connection: connection)
+            return Dictionary(uniqueKeysWithValues: complete.map { ($0.target, $0) })
+        }
+    }
+
+    /// Returns the number of consecutive `failed` or `error` runs of the target, counted back
+    /// from its newest run with a verdict, or 0 when that run passed. Interrupted and running
+    /// runs are skipped because they carry no verdict, so a restart during an outage does not
+    /// reset the streak.
+    public func failingStreak(target: String) throws -> Int {
+        try withConnection { connection in
+            try connection.withStatement(
+                """
+                SELECT status FROM runs
+                WHERE target = ? AND status IN ('passed', 'failed', 'error')
+                ORDER BY id DESC
+                """,
+                [.text(target)]
+            ) { statement in
+                var streak = 0
+                // Stops at the first passed run, so it reads only the streak plus one row.
+                while try statement.step(), statement.text(0) != RunStatus.passed.rawValue {
+                    streak += 1
+                }
+                return streak
+            }
+        }
+    }
+
+    /// Returns the names of all targets with stored runs, sorted.
+    public func targetNames() throws -> [String] {
+        try withConnection { connection in
+            try connection.query("SELECT DISTINCT target FROM runs ORDER BY target") { $0.text(0) }
+        }
+    }
+
+    /// Returns how many runs of each target reached each status.
+    /// Final statuses count every run since the database was created, including pruned runs,
+    /// so the numbers only grow and suit Prometheus counters. `running` counts the runs
+    /// running now. Statuses without runs are left out.
+    public func runCounts() throws -> [String: [RunStatus: Int]] {
+        try withConnection { connection in
+            var counts: [String: [RunStatus: Int]] = [:]
+            let totals = try connection.query("SELECT target, status, count FROM run_totals") { row in
+                (row.text(0), row.text(1), row.int(2))
+            }
+            let running = try connection.query(
+                "SELECT target, COUNT(*) FROM runs WHERE status = 'running' GROUP BY target"
+            ) { row in
+                (row.text(0), RunStatus.running.rawValue, row.int(1))
+            }
+            for (target, statusName, count) in totals + running {
+                guard let status = RunStatus(rawValue: statusName) else { continue }
+                counts[target, default: [:]][status] = count
+            }
+            return counts
+        }
+    }
+
+    /// Returns how many alerts were recorded per target and event (such as `failure` or
+    /// `recovery`), whatever the command's exit status. Counts include alerts of pruned runs,
+    /// so they only grow and suit Prometheus counters.
+    public func alertCounts() throws -> [String: [String: Int]] {
+        try withConnection { connection in
+            var counts: [String: [String: Int]] = [:]
+            let rows = try connection.query("SELECT target, event, count FROM alert_totals") { row in
+                (row.text(0), row.text(1), row.int(2))
+            }
+            for (target, event, count) in rows {
+                counts[target, default: [:]][event] = count
+            }
+            return counts
+        }
+    }
+
+    /// Groups the target's runs with a verdict that started in `since ..< until` into buckets of
+    /// `bucketSeconds`, aligned to the unix epoch, and returns the non-empty buckets oldest first.
+    /// Buckets without runs are left out, so a chart shows a gap there.
+    public func trend(
+        target: String, metric: TrendMetric, bucketSeconds: Double, since: Date, until: Date
+    ) throws -> [TrendBucket] {
+        guard bucketSeconds.isFinite, bucketSeconds > 0 else {
+            throw StorageError(
+                kind: .invalidArgument, path: path, step: "trend",
+                description: "invalid bucket length \(bucketSeconds) s: pass a positive number of seconds"
+            )
+        }
+        let samples = try withConnection { connection in
+            try connection.query(
+                """
+                SELECT started_at, status, \(metric.column) FROM runs
+                WHERE target = ? AND started_at >= ? AND started_at < ?
+                  AND status IN ('passed', 'failed', 'error')
+                ORDER BY started_at
+                """,
+                [.text(target), .date(since), .date(until)]
+            ) { row in
+                TrendSample(startedAt: row.double(0), passed: row.text(1) == RunStatus.passed.rawValue,
+                            value: row.optionalDouble(2))
+            }
+        }
+        return TrendSample.buckets(of: samples, bucketSeconds: bucketSeconds)
+    }
+
+    // MARK: - Row decoding
+
+    /// The `runs` columns in the order `decodeRun` reads them.
+    static let runColumns = """
+        id, target, started_at, finished_at, status, requests, succeeded, failed, fallbacks, \
+        duration_s, throughput_rps, error_rate, fallback_rate, \
+        p50_ms, p95_ms, p99_ms, mean_ms, min_ms, max_ms, report_json
+        """
+
+    /// Decodes one `runs` row. Errors, budgets and the alert come from `attachDetails`.
+    private func decodeRun(_ row: Statement) throws -> RunRecord {
+        let statusName = row.text(4)
+        guard let status = RunStatus(rawValue: statusName) else {
+            // The table's CHECK constraint admits only known statuses, so this means the file
+            // was changed by hand or by a newer binary.
+            throw StorageError(
+                kind: .unsupportedSchema, path: path, step: "read runs",
+                description: "run \(row.int64(0)) in database \(path) has unknown status \(statusName); "
+                    + "upgrade loadsmoke"
+            )
+        }
+        var latency: LatencySummary?
+        if !row.isNull(13) {
+            latency = LatencySummary(
+                p50: row.double(13), p95: row.double(14), p99: row.double(15),
+                mean: row.double(16), min: row.double(17), max: row.double(18)
+            )
+        }
+        return RunRecord(
+            id: row.int64(0), target: row.text(1), startedAt: row.date(2), finishedAt: row.optionalDate(3),
+            status: status, requests: row.int(5), succeeded: row.int(6), failed: row.int(7), fallbacks: row.int(8),
+            durationSeconds: row.double(9), throughputRPS: row.double(10),
+            errorRate: row.double(11), fallbackRate: row.double(12),
+            latency: latency, errors: [:], budgets: [], reportJSON: row.text(19), alert: nil
+        )
+    }
+
+    /// Fills errors, budgets and alerts of `runs` with three queries, whatever the number of runs.
+    private func attachDetails(to runs: [RunRecord], connection: SQLiteConnection) throws -> [RunRecord] {
+        guard !runs.isEmpty else { return [] }
+        // The ids travel as one bound JSON array that json_each expands, so the SQL text stays fixed.
+        let idList: SQLiteValue = .text("[" + runs.map { String($0.id) }.joined(separator: ",") + "]")
+        var errors: [Int64: [String: Int]] = [:]
+        var budgets: [Int64: [BudgetRecord]] = [:]
+        var alerts: [Int64: AlertRecord] = [:]
+
+        let errorRows = try connection.query(
+            "SELECT run_id, kind, count FROM run_errors WHERE run_id IN (SELECT value FROM json_each(?))",
+            [idList]
+        ) { row in (row.int64(0), row.text(1), row.int(2)) }
+        for (runID, kind, count) in errorRows {
+            errors[runID, default: [:]][kind] = count
+        }
+
+        let budgetRows = try connection.query(
+            """
+            SELECT run_id, name, actual, limit_value, unit, passed FROM run_budgets
+            WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, position
+            """,
+            [idList]
+        ) { row in
+            (row.int64(0), BudgetRecord(name: row.text(1), actual: row.optionalDouble(2), limit: row.double(3),
+                                        unit: row.text(4), passed: row.int(5) != 0))
+        }
+        for (runID, budget) in budgetRows {
+            budgets[runID, default: []].append(budget)
+        }
+
+        let alertRows = try connection.query(
+            """
+            SELECT run_id, event, exit_status, signal, output, started_at, finished_at FROM run_alerts
+            WHERE run_id IN (SELECT value FROM json_each(?))
+            """,
+            [idList]
+        ) { row in
+            (row.int64(0), AlertRecord(event: row.text(1), exitStatus: row.optionalInt32(2), signal: row.optionalInt32(3),
+                                       output: row.text(4), startedAt: row.date(5), finishedAt: row.date(6)))
+        }
+        for (runID, alert) in alertRows {
+            alerts[runID] = alert
+        }
+
+        return runs.map { run in
+            var complete = run
+            complete.errors = errors[run.id] ?? [:]
+            complete.budgets = budgets[run.id] ?? []
+            complete.alert = alerts[run.id]
+            return complete
+        }
+    }
+}
+
+/// One run's contribution to a trend.
+struct TrendSample {
+    var startedAt: Double
+    var passed: Bool
+    var value: Double?
+
+    /// Groups samples sorted by start time into epoch-aligned buckets.
+    static func buckets(of samples: [TrendSample], bucketSeconds: Double) -> [TrendBucket] {
+        var buckets: [TrendBucket] = []
+        var index = samples.startIndex
+        while index < samples.endIndex {
+            let bucketStart = (samples[index].startedAt / bucketSeconds).rounded(.down) * bucketSeconds
+            let bucketEnd = bucketStart + bucketSeconds
+            // The first sample always joins, so the loop advances even when rounding puts the
+            // sample at bucketEnd.
+            var members = [samples[index]]
+            index += 1
+            while index < samples.endIndex, samples[index].startedAt < bucketEnd {
+                members.append(samples[index])
+                index += 1
+            }
+            buckets.append(bucket(startingAt: bucketStart, members: members))
+        }
+        return buckets
+    }
+
+    private static func bucket(startingAt start: Double, members: [TrendSample]) -> TrendBucket {
+        let passedCount = members.filter(\.passed).count
+        let values = members.compactMap(\.value).sorted()
+        var median: Double?
+        if !values.isEmpty {
+            let middle = values.count / 2
+            median = values.count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2
+        }
+        return TrendBucket(
+            start: Date(timeIntervalSince1970: start), runCount: members.count,
+            passRate: Double(passedCount) / Double(members.count),
+            median: median, min: values.first, max: values.last
+        )
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import XCTest
+@testable import Storage
+
+/// `RunStore.trend` over a hand-made data set with one-hour buckets.
+final class TrendTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+    private var store: RunStore!
+    /// An hour boundary, so buckets start at `hour(0)`, `hour(1)`, ...
+    private let epochHour = Date(timeIntervalSince1970: 1_700_002_800)
+
+    override func setUpWithError() throws {
+        directory = try TemporaryDirectory()
+        store = try RunStore(path: directory.path("runs.db"))
+    }
+
+    override func tearDownWithError() throws {
+        XCTAssertEqual(try store.integrityCheck(), "ok")
+        store.close()
+        directory.remove()
+    }
+
+    private func hour(_ hours: Double) -> Date {
+        epochHour.addingTimeInterval(hours * 3600)
+    }
+
+    private func storeRun(_ target: String = "chat", at start: Date, status: RunStatus, p95: Double?) throws {
+        _ = try store.insertCompletedRun(
+            target: target, startedAt: start, outcome: sampleOutcome(status: status, finishedAt: start, p95: p95)
+        )
+    }
+
+    private func storeHandMadeData() throws {
+        // Hour 0: three runs, p95 values 300, 100, 200 -> median 200, two of three passed.
+        try storeRun(at: hour(0), status: .passed, p95: 300)
+        try storeRun(at: hour(0.25), status: .failed, p95: 100)
+        try storeRun(at: hour(0.99), status: .passed, p95: 200)
+        // Hour 1: nothing. Hour 2: four runs, one without latency -> median of 10, 30, 50 = 30.
+        try storeRun(at: hour(2), status: .passed, p95: 50)
+        try storeRun(at: hour(2.5), status: .error, p95: nil)
+        try storeRun(at: hour(2.6), status: .passed, p95: 10)
+        try storeRun(at: hour(2.7), status: .passed, p95: 30)
+        // Hour 3: two runs -> median is the mean of the middle values, (40 + 60) / 2.
+        try storeRun(at: hour(3.1), status: .failed, p95: 60)
+        try storeRun(at: hour(3.2), status: .failed, p95: 40)
+        // Hour 4: only runs without a value -> median, min and max are nil.
+        try storeRun(at: hour(4.5), status: .error, p95: nil)
+        // Excluded: another target, a running and an interrupted run, and runs outside the range.
+        try storeRun("search", at: hour(0.5), status: .passed, p95: 9999)
+        _ = try store.beginRun(target: "chat", startedAt: hour(0.5))
+        _ = try store.beginRun(target: "chat", startedAt: hour(0.6))
+        _ = try store.markUnfinishedRunsInterrupted(at: hour(0.7))
+        _ = try store.beginRun(target: "chat", startedAt: hour(3.5))
+        try storeRun(at: hour(-0.5), status: .passed, p95: 7777)
+        try storeRun(at: hour(5), status: .passed, p95: 8888)
+    }
+
+    func testTrendBuckets() throws {
+        try storeHandMadeData()
+
+        let buckets = try store.trend(target: "chat", metric: .p95, bucketSeconds: 3600, since: hour(0), until: hour(5))
+
+        XCTAssertEqual(buckets.map(\.start), [hour(0), hour(2), hour(3), hour(4)])
+        XCTAssertEqual(buckets.map(\.runCount), [3, 4, 2, 1])
+        XCTAssertEqual(buckets.map(\.passRate), [2.0 / 3.0, 0.75, 0, 0])
+        XCTAssertEqual(buckets.map(\.median), [200, 30, 50, nil])
+        XCTAssertEqual(buckets.map(\.min), [100, 10, 40, nil])
+        XCTAssertEqual(buckets.map(\.max), [300, 50, 60, nil])
+    }
+
+    func testTrendOtherMetric() throws {
+        try storeHandMadeData()
+
+        let buckets = try store.trend(target: "chat", metric: .errorRate, bucketSeconds: 3600,
+                                      since: hour(0), until: hour(1))
+
+        XCTAssertEqual(buckets.count, 1)
+        XCTAssertEqual(buckets.first?.median, 0.03)
+    }
+
+    func testTrendBucketsAlignToEpoch() throws {
+        try storeRun(at: hour(0.75), status: .passed, p95: 1)
+
+        let buckets = try store.trend(target: "chat", metric: .p95, bucketSeconds: 3600,
+                                      since: hour(0.5), until: hour(1))
+
+        XCTAssertEqual(buckets.map(\.start), [hour(0)])
+    }
+
+    func testTrendEmptyRange() throws {
+        try storeHandMadeData()
+
+        let buckets = try store.trend(target: "chat", metric: .p95, bucketSeconds: 60, since: hour(10), until: hour(11))
+
+        XCTAssertEqual(buckets, [])
+    }
+
+    func testTrendInvalidBucketRejected() throws {
+        for seconds in [0, -60, Double.infinity, Double.nan] {
+            let error = storageError {
+                _ = try store.trend(target: "chat", metric: .p95, bucketSeconds: seconds, since: hour(0), until: hour(1))
+            }
+            XCTAssertEqual(error?.kind, .invalidArgument, "bucket \(seconds)")
+        }
+    }
+
+    func testRoundingAtBucketEdgeKeepsEverySample() {
+        // For these start times floor(x / 0.1) * 0.1 + 0.1 rounds to a value not above x, so the
+        // computed bucket end does not lie after the sample itself.
+        let samples = [
+            TrendSample(startedAt: 43 * 0.1, passed: true, value: 1),
+            TrendSample(startedAt: 81 * 0.1, passed: false, value: 2),
+        ]
+
+        let buckets = TrendSample.buckets(of: samples, bucketSeconds: 0.1)
+
+        XCTAssertEqual(buckets.map(\.runCount), [1, 1])
+        XCTAssertEqual(buckets.map(\.median), [1, 2])
+    }
+
+    func testMetricNamesMatchURLParameters() {
+        XCTAssertEqual(TrendMetric.allCases.map(\.rawValue),
+                       ["p50", "p95", "p99", "mean", "error_rate", "fallback_rate", "throughput"])
+    }
+}

@@ -1,0 +1,279 @@
+import Configuration
+import Foundation
+import HTTPServer
+import JSONCoding
+import Scheduling
+import Storage
+
+/// What the status endpoint reads from the running daemon besides the store.
+protocol DaemonStatusSource: AnyObject, Sendable {
+    var targets: [TargetSettings] { get }
+    var nextFireDates: [String: Date] { get }
+    var isSchedulerHealthy: Bool { get }
+    var startedAt: Date { get }
+    var statusToken: String? { get }
+}
+
+/// The daemon's HTTP endpoints: /healthz, /status, /runs, /runs/ID, /trend and /metrics. Every response except
+/// /metrics is JSON; errors use the server's `{"error": {"status", "message"}}` shape.
+final class StatusAPI: @unchecked Sendable {
+    private let store: RunStore
+    private weak var source: DaemonStatusSource?
+    private let version: String
+
+    /// Largest number of buckets one /trend request may ask for, so a tiny bucket over a long window is rejected.
+    static let maximumTrendBuckets = 10_000
+
+    init(store: RunStore, source: DaemonStatusSource, version: String) {
+        self.store = store
+        self.source = source
+        self.version = version
+    }
+
+    func handle(_ request: HTTPRequest) -> HTTPResponse {
+        guard request.method == "GET" || request.method == "HEAD" else {
+            return .methodNotAllowed(method: request.method, path: request.path, allowedMethods: ["GET", "HEAD"])
+        }
+        guard let source else { return .error(status: 503, message: "the daemon is shutting down") }
+        if request.path != "/healthz", let token = source.statusToken, !isAuthorized(request, token: token) {
+            var response = HTTPResponse.error(status: 401, message: "missing or invalid bearer token; send 'Authorization: Bearer <token>'")
+            response.headers.set("WWW-Authenticate", "Bearer realm=\"loadsmoke\"")
+            return response
+        }
+        do {
+            switch request.path {
+            case "/healthz": return health(source)
+            case "/status": return try status(source)
+            case "/runs": return try runs(request)
+            case "/trend": return try trend(request, source: source)
+            case "/metrics": return try MetricsExposition.response(store: store, source: source, version: version)
+            default:
+                if request.path.hasPrefix("/runs/") { return try run(idText: String(request.path.dropFirst("/runs/".count))) }
+                return .notFound(path: request.path)
+            }
+        } catch let error as QueryError {
+            return .error(status: 400, message: error.message)
+        } catch {
+            return .error(status: 500, message: "could not read the run store: \(error)")
+        }
+    }
+
+    // MARK: - Endpoints
+
+    private func health(_ source: DaemonStatusSource) -> HTTPResponse {
+        let isSchedulerHealthy = source.isSchedulerHealthy
+        var databaseError: String?
+        do { _ = try store.schemaVersion() } catch { databaseError = "\(error)" }
+        let isHealthy = isSchedulerHealthy && databaseError == nil
+        let document = JSONValue.object([
+            ("status", .string(isHealthy ? "ok" : "unhealthy")),
+            ("version", .string(version)),
+            ("uptime_s", .number(Date().timeIntervalSince(source.startedAt).rounded())),
+            ("scheduler", .string(isSchedulerHealthy ? "ok" : "stalled")),
+            ("database", .string(databaseError == nil ? "ok" : "error: \(databaseError!)")),
+        ])
+        return json(document, status: isHealthy ? 200 : 503)
+    }
+
+    private func status(_ source: DaemonStatusSource) throws -> HTTPResponse {
+        let latest = try store.latestRuns()
+        let nextFires = source.nextFireDates
+        var targets: [JSONValue] = []
+        for target in source.targets {
+            let last = latest[target.name]
+            let streak = try store.failingStreak(target: target.name)
+            let state: String
+            switch last?.status {
+            case .passed?: state = "passing"
+            case .failed?, .error?: state = "failing"
+            default: state = "unknown"
+            }
+            targets.append(.object([
+                ("name", .string(target.name)),
+                ("state", .string(state)),
+                ("schedule", .string(target.scheduleText)),
+                ("timezone", .string(target.timeZone.identifier)),
+                ("next_run_at", nextFires[target.name].map { .string(timestamp($0, target.timeZone)) } ?? .null),
+                ("failing_streak", .integer(streak)),
+                ("last_run", last.map(runSummary) ?? .null),
+            ]))
+        }
+        return json(.object([("generated_at", .string(timestamp(Date()))), ("targets", .array(targets))]))
+    }
+
+    private func runs(_ request: HTTPRequest) throws -> HTTPResponse {
+        var query = RunQuery()
+        query.target = request.queryValue("target").flatMap { $0.isEmpty ? nil : $0 }
+        query.since = try request.queryValue("since").map { try QueryParsing.time($0, name: "since") }
+        query.until = try request.queryValue("until").map { try QueryParsing.time($0, name: "until") }
+        if let status = request.queryValue("status") {
+            guard let parsed = RunStatus(rawValue: status) else {
+                throw QueryError("invalid status \"\(status)\": expected one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            query.status = parsed
+        }
+        if let limit = request.queryValue("limit") {
+            guard let parsed = Int(limit), (1...RunQuery.maximumLimit).contains(parsed) else {
+                throw QueryError("invalid limit \"\(limit)\": expected a whole number from 1 to \(RunQuery.maximumLimit)")
+            }
+            query.limit = parsed
+        }
+        if let before = request.queryValue("before_id") {
+            guard let parsed = Int64(before), parsed > 0 else {
+                throw QueryError("invalid before_id \"\(before)\": expected a run id, a whole number of 1 or more")
+            }
+            query.beforeID = parsed
+        }
+        let records = try store.runs(query)
+        let nextBefore: JSONValue = records.count == query.limit ? records.last.map { .integer($0.id) } ?? .null : .null
+        return json(.object([
+            ("runs", .array(records.map(runSummary))),
+            ("next_before_id", nextBefore),
+        ]))
+    }
+
+    private func run(idText: String) throws -> HTTPResponse {
+        guard let id = Int64(idText), id > 0 else {
+            throw QueryError("invalid run id \"\(idText)\": expected a whole number of 1 or more")
+        }
+        guard let record = try store.run(id: id) else {
+            return .error(status: 404, message: "no run with id \(id)")
+        }
+        var members = runSummary(record).objectValue ?? []
+        let report = record.reportJSON.isEmpty ? JSONValue.null : ((try? JSONValue.parse(record.reportJSON)) ?? .null)
+        members.append(("report", report))
+        return json(.object(members))
+    }
+
+    private func trend(_ request: HTTPRequest, source: DaemonStatusSource) throws -> HTTPResponse {
+        guard let target = request.queryValue("target"), !target.isEmpty else {
+            throw QueryError("missing target: add ?target=NAME")
+        }
+        let metricName = request.queryValue("metric") ?? "p95"
+        guard let metric = TrendMetric(rawValue: metricName) else {
+            throw QueryError("invalid metric \"\(metricName)\": expected one of \(TrendMetric.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let bucketText = request.queryValue("bucket") ?? "1h"
+        let bucket: Double
+        do { bucket = try DurationText.parse(bucketText) } catch {
+            throw QueryError("invalid bucket \"\(bucketText)\": expected a duration such as 5m, 1h or 1d")
+        }
+        let now = Date()
+        let since = try QueryParsing.time(request.queryValue("since") ?? "7d", name: "since", now: now)
+        let until = try request.queryValue("until").map { try QueryParsing.time($0, name: "until", now: now) } ?? now
+        guard since < until else { throw QueryError("since must be earlier than until") }
+        guard until.timeIntervalSince(since) / bucket <= Double(StatusAPI.maximumTrendBuckets) else {
+            throw QueryError("the window holds more than \(StatusAPI.maximumTrendBuckets) buckets of \(bucketText); use a larger bucket or a shorter window")
+        }
+        let buckets = try store.trend(target: target, metric: metric, bucketSeconds: bucket, since: since, until: until)
+        return json(.object([
+            ("target", .string(target)),
+            ("metric", .string(metric.rawValue)),
+            ("unit", .string(MetricsExposition.unit(of: metric))),
+            ("bucket_s", .number(bucket)),
+            ("since", .string(timestamp(since))),
+            ("until", .string(timestamp(until))),
+            ("buckets", .array(buckets.map { bucket in
+                .object([
+                    ("start", .string(timestamp(bucket.start))),
+                    ("runs", .integer(bucket.runCount)),
+                    ("pass_rate", .number(bucket.passRate)),
+                    ("median", .number(bucket.median)),
+                    ("min", .number(bucket.min)),
+                    ("max", .number(bucket.max)),
+                ])
+            })),
+        ]))
+    }
+
+    // MARK: - Helpers
+
+    private func runSummary(_ record: RunRecord) -> JSONValue {
+        var alert: JSONValue = .null
+        if let record = record.alert {
+            alert = .object([
+                ("event", .string(record.event)),
+                ("exit_status", record.exitStatus.map { .integer(Int64($0)) } ?? .null),
+                ("signal", record.signal.map { .integer(Int64($0)) } ?? .null),
+                ("output", .string(record.output)),
+                ("started_at", .string(timestamp(record.startedAt))),
+                ("finished_at", .string(timestamp(record.finishedAt))),
+            ])
+        }
+        let latency: JSONValue = record.latency.map {
+            .object([("p50", .number($0.p50)), ("p95", .number($0.p95)), ("p99", .number($0.p99)),
+                     ("mean", .number($0.mean)), ("min", .number($0.min)), ("max", .number($0.max))])
+        } ?? .null
+        return .object([
+            ("id", .integer(record.id)),
+            ("target", .string(record.target)),
+            ("status", .string(record.status.rawValue)),
+            ("started_at", .string(timestamp(record.startedAt))),
+            ("finished_at", record.finishedAt.map { .string(timestamp($0)) } ?? .null),
+            ("totals", .object([
+                ("requests", .integer(record.requests)),
+                ("succeeded", .integer(record.succeeded)),
+                ("failed", .integer(record.failed)),
+                ("fallbacks", .integer(record.fallbacks)),
+                ("duration_s", .number(record.durationSeconds)),
+                ("throughput_rps", .number(record.throughputRPS)),
+                ("error_rate", .number(record.errorRate)),
+                ("fallback_rate", .number(record.fallbackRate)),
+            ])),
+            ("latency_ms", latency),
+            ("errors", .object(record.errors.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) })),
+            ("budgets", .array(record.budgets.map {
+                .object([("name", .string($0.name)), ("actual", .number($0.actual)), ("limit", .number($0.limit)),
+                         ("unit", .string($0.unit)), ("passed", .bool($0.passed))])
+            })),
+            ("alert", alert),
+        ])
+    }
+
+    private func isAuthorized(_ request: HTTPRequest, token: String) -> Bool {
+        guard let header = request.headers["Authorization"] else { return false }
+        let prefix = "Bearer "
+        guard header.count > prefix.count, header.lowercased().hasPrefix("bearer ") else { return false }
+        return constantTimeEquals(Array(header.dropFirst(prefix.count).utf8), Array(token.utf8))
+    }
+
+    /// Compares without an early exit, so response timing does not reveal how much of the token matched.
+    private func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        var difference = UInt8(lhs.count == rhs.count ? 0 : 1)
+        for index in 0..<max(lhs.count, rhs.count) {
+            let left = index < lhs.count ? lhs[index] : 0
+            let right = index < rhs.count ? rhs[index] : 0
+            difference |= left ^ right
+        }
+        return difference == 0
+    }
+
+    private func json(_ value: JSONValue, status: Int = 200) -> HTTPResponse {
+        .json(status: status, serialized: value.serialized())
+    }
+
+    private func timestamp(_ date: Date, _ timeZone: TimeZone = TimeZone(identifier: "UTC")!) -> String {
+        ISO8601Text.format(date, timeZone: timeZone)
+    }
+}
+
+/// A request parameter that cannot be used; answered with 400 and the message.
+struct QueryError: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// Parameter formats shared by /runs, /trend and `loadsmoke history`.
+public enum QueryParsing {
+    /// A point in time: an ISO 8601 timestamp (`2026-12-01T00:00:00Z`, UTC when no offset is given) or a duration
+    /// before `now` (`24h`, `7d`).
+    public static func time(_ text: String, name: String, now: Date = Date()) throws -> Date {
+        if let seconds = try? DurationText.parse(text) {
+            return now.addingTimeInterval(-seconds)
+        }
+        if let date = try? ISO8601Text.parse(text, defaultTimeZone: TimeZone(identifier: "UTC")!) {
+            return date
+        }
+        throw QueryError("invalid \(name) \"\(text)\": expected a duration before now such as 24h or 7d, or an ISO 8601 time such as 2026-12-01T00:00:00Z")
+    }
+}

@@ -8,7 +8,7 @@
 ///
 /// Keep the maximum shorter than the schedule's period: a delay past the next fire time would let runs overlap.
 public struct Jitter: Sendable, Equatable {
-    /// Upper bound of the delay in seconds, exclusive; 0 means no delay.
+    /// Exclusive upper bound of the delay in seconds, where 0 means no delay.
     public let maximumSeconds: Double
 
     /// - Throws: `ScheduleError` when `maximumSeconds` is negative, infinite or not a number.
@@ -51,8 +51,8 @@ public struct Jitter: Sendable, Equatable {
         return mixed
     }
 
-    /// Maps 64 random bits to `[0, 1)`. Only the top 53 bits are used because a Double holds 53 bits of
-    /// significand, and more would let the result round up to 1.
+    /// Maps 64 random bits to `[0, 1)`. Only the top 53 bits are used because a Double has a 53-bit significand,
+    /// and more bits would let the result round up to 1.
     private static func scaledUnitInterval(_ bits: UInt64) -> Double {
         Double(bits >> 11) / Double(UInt64(1) << 53)
     }

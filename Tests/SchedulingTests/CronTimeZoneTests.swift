@@ -49,13 +49,19 @@ final class CronTimeZoneTests: XCTestCase {
     }
 
     func testQuarterHoursAreFifteenRealMinutesApart() throws {
+        // Australia/Lord_Howe moves its clocks by 30 minutes, at 15:00Z on 2026-04-04 and 15:30Z on 2026-10-03.
+        let windows = [
+            ("Europe/Berlin", "2026-03-28T22:00:00Z"), ("Europe/Berlin", "2026-10-24T22:00:00Z"),
+            ("America/New_York", "2026-03-08T04:00:00Z"), ("America/New_York", "2026-11-01T03:00:00Z"),
+            ("Australia/Lord_Howe", "2026-04-04T12:00:00Z"), ("Australia/Lord_Howe", "2026-10-03T12:00:00Z"),
+        ]
         let cron = try CronExpression("*/15 * * * *")
-        let berlin = zone("Europe/Berlin")
-        for start in ["2026-03-28T22:00:00Z", "2026-10-24T22:00:00Z"] {
+        for (identifier, start) in windows {
+            let timeZone = zone(identifier)
             var previous = utc(start)
             for _ in 0..<24 {
-                let next = try XCTUnwrap(cron.nextDate(after: previous, in: berlin))
-                XCTAssertEqual(next.timeIntervalSince(previous), 900, "after \(previous)")
+                let next = try XCTUnwrap(cron.nextDate(after: previous, in: timeZone))
+                XCTAssertEqual(next.timeIntervalSince(previous), 900, "\(identifier) after \(previous)")
                 previous = next
             }
         }

@@ -121,7 +121,7 @@ final class CronExpressionTests: XCTestCase {
         XCTAssertEqual(times, ["2026-04-03T00:00:00+00:00", "2026-04-10T00:00:00+00:00"])
     }
 
-    func testStarStepInDayOfMonthRequiresBothDays() throws {
+    func testStarStepDayFieldRequiresBoth() throws {
         // `*/2` starts with `*`, so Vixie cron requires both fields: odd days that are Mondays. The Mondays of
         // March 2026 are the 2nd, 9th, 16th, 23rd and 30th.
         let times = try cronFireTimes("0 0 */2 * mon", after: "2026-03-01T00:00:00Z", count: 2)
@@ -176,7 +176,7 @@ final class CronExpressionTests: XCTestCase {
         XCTAssertNotEqual(try CronExpression("0-59 * * * *"), try CronExpression("* * * * *"))
     }
 
-    func testWildcardTimeWhenMinuteOrHourStartsWithStar() throws {
+    func testWildcardTimeFromFirstCharacter() throws {
         XCTAssertTrue(try CronExpression("*/15 2 * * *").hasWildcardTime)
         XCTAssertTrue(try CronExpression("30 * * * *").hasWildcardTime)
         XCTAssertFalse(try CronExpression("30 2 * * *").hasWildcardTime)

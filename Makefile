@@ -5,7 +5,7 @@ SWIFT ?= swift
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libyaml-dev pkg-config
 BIN := .build/release/loadsmoke
 
-.PHONY: deps build demo test clean
+.PHONY: deps build demo test migrations clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -24,6 +24,10 @@ demo: build
 
 test: deps
 	$(SWIFT) test
+
+# Regenerates Sources/Storage/EmbeddedMigrations.swift after a change in Migrations/*.sql.
+migrations:
+	sh Migrations/embed.sh
 
 clean:
 	rm -rf .build

@@ -15,7 +15,7 @@ public final class HTTPBodyWriter: @unchecked Sendable {
     private static let autoFlushBytes = 16 * 1024
 
     /// - Parameters:
-    ///   - isChunked: frame each flush as a chunk (RFC 9112 section 7.1); false sends raw bytes for HTTP/1.0.
+    ///   - isChunked: frame each flush as a chunk (RFC 9112 section 7.1), or send raw bytes for HTTP/1.0 when false.
     ///   - isDiscarding: drop every write, for a HEAD request.
     init(descriptor: Int32, isChunked: Bool, isDiscarding: Bool, stopSignal: StopSignal) {
         self.descriptor = descriptor

@@ -5,24 +5,24 @@ import Glibc
 ///
 /// A slow or idle client occupies only its own thread, and handlers run concurrently and may sleep. The server
 /// sends its own errors (400, 408, 413, 431, 501, 503, 505) in the JSON shape of `HTTPResponse.error`.
-/// A server starts once; create a new one to listen again after `stop()`.
+/// A server starts once, so listening again after `stop()` takes a new one.
 public final class HTTPServer: @unchecked Sendable {
     public struct Configuration: Sendable {
         /// The IPv4 or IPv6 literal to listen on, such as "127.0.0.1" or "::1". "localhost" means 127.0.0.1.
         public var host: String
-        /// The TCP port; 0 lets the kernel pick a free port, which `HTTPServer.port` reports after `start()`.
+        /// The TCP port. 0 lets the kernel pick a free port, which `HTTPServer.port` reports after `start()`.
         public var port: Int
-        /// The limit on the request line plus header fields; a larger header section gets 431.
+        /// The limit on the request line plus header fields. A larger header section gets 431.
         public var maxHeaderBytes: Int
-        /// The limit on a request body after chunked decoding; a larger body gets 413.
+        /// The limit on a request body after chunked decoding. A larger body gets 413.
         public var maxBodyBytes: Int
-        /// The time allowed for the head and body of one request to arrive once it has started; 408 after it.
+        /// The time allowed for the head and body of one request to arrive once it has started. A request that takes longer gets 408.
         public var readTimeout: Duration
         /// The time an open connection may wait for its next request before the server closes it.
         public var idleTimeout: Duration
-        /// The time one send may block on a client that does not read; the connection closes after it.
+        /// The time one send may block on a client that does not read before the connection closes.
         public var writeTimeout: Duration
-        /// The limit on open connections; a connection over it gets 503 and is closed.
+        /// The limit on open connections. A connection over it gets 503 and is closed.
         public var maxConnections: Int
         /// The time `stop()` waits for running handlers before it shuts their connections down.
         public var shutdownGracePeriod: Duration

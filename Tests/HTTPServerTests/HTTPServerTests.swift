@@ -251,6 +251,39 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertTrue(rejected.isClosedByServer())
     }
 
+    func testAcceptSurvivesDescriptorExhaustion() throws {
+        let lines = CapturedLines()
+        let server = try startServer(HTTPServer.Configuration(logger: { lines.append($0) }))
+        let client = try RawHTTPClient(port: server.port)
+
+        // With the soft limit at the lowest free descriptor number, the server's accept fails with EMFILE.
+        var original = rlimit()
+        XCTAssertEqual(getrlimit(openFilesResource, &original), 0)
+        let lowestFree = dup(0)
+        close(lowestFree)
+        var lowered = original
+        lowered.rlim_cur = rlim_t(lowestFree)
+        XCTAssertEqual(setrlimit(openFilesResource, &lowered), 0)
+        var isRestored = false
+        defer {
+            if !isRestored {
+                setrlimit(openFilesResource, &original)
+            }
+        }
+        for _ in 0..<100 where !lines.all.contains(where: { $0.contains("errno=\(EMFILE)") }) {
+            usleep(20_000)
+        }
+        setrlimit(openFilesResource, &original)
+        isRestored = true
+
+        try client.send(get("/after-emfile"))
+        let response = try client.readResponse()
+
+        let line = try XCTUnwrap(lines.all.first)
+        XCTAssertTrue(line.hasPrefix("event=http.accept_failed errno=\(EMFILE) cause=\"Too many open files\""), line)
+        XCTAssertEqual(response.bodyText, "GET /after-emfile body=")
+    }
+
     // MARK: Rejected requests
 
     func testMalformedRequestLineGets400AndServerKeepsServing() throws {
@@ -690,6 +723,9 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertEqual(outcome.all, ["cannot write the response body: the server is stopping"])
     }
 }
+
+/// RLIMIT_NOFILE, which Glibc declares as an enum case that Swift imports as a distinct type.
+private let openFilesResource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
 
 /// Requests collected from handler threads.
 final class CapturedRequests: @unchecked Sendable {

@@ -53,7 +53,7 @@ let package = Package(
             name: "DaemonTests",
             dependencies: ["Daemon", "Storage", "Configuration", "Scheduling", "SmokeRunner", "HTTPServer", "JSONCoding", "DemoAPI"]
         ),
-        .testTarget(name: "LoadsmokeCLITests", dependencies: ["LoadsmokeCLI", "loadsmoke", "DemoAPI", "JSONCoding"]),
+        .testTarget(name: "LoadsmokeCLITests", dependencies: ["LoadsmokeCLI", "loadsmoke", "DemoAPI", "HTTPServer", "JSONCoding"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "DemoAPITests", dependencies: ["DemoAPI", "HTTPServer", "JSONCoding"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),

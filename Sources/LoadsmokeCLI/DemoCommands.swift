@@ -1,7 +1,164 @@
-// Filled in when the DemoAPI module lands.
+import DemoAPI
+import Dispatch
+import Foundation
+import SmokeRunner
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `loadsmoke serve-demo`: the built-in retrieval-augmented chat API, in the foreground.
 enum ServeDemoCommand {
-    static func execute(_ arguments: [String], console: Console) -> Int32 { ExitCode.failure }
+    static let spec = CommandSpec(
+        name: "serve-demo",
+        summary: "Serve the built-in demo chat API (POST /chat, GET /healthz) until Ctrl+C.",
+        usage: "[options]",
+        options: [
+            .value("host", "ADDRESS", "IPv4 or IPv6 address to listen on (default: 127.0.0.1)."),
+            .value("port", "PORT", "TCP port, 0 for any free port (default: 8000)."),
+            .value("latency-ms", "MS", "Median answer latency in milliseconds; the tail is skewed (default: 40)."),
+            .value("fallback-rate", "F", "Share of requests whose primary store (pinecone) fails, 0 to 1 (default: 0.1)."),
+            .value("error-rate", "F", "Share of requests answered with 503, 0 to 1 (default: 0.01)."),
+            .value("seed", "N", "Seed for repeatable latencies, fallbacks and errors (default: random)."),
+        ],
+        discussion: """
+        The header 'X-Simulate-Failure: pinecone' makes every request take the fallback path (pgvector), which
+        answers a little slower and reports "fallback": true and 'X-Fallback: true'.
+        """
+    )
+
+    static func options(from arguments: ParsedArguments, command: String) throws -> DemoOptions {
+        var options = DemoOptions()
+        if let host = arguments.value("host") { options.host = host }
+        if let port = try arguments.integer("port", command: command, minimum: 0) {
+            guard port <= 65535 else {
+                throw UsageError(message: "invalid value \"\(port)\" for --port: expected a port from 0 to 65535", command: command)
+            }
+            options.port = port
+        }
+        if let latency = try arguments.decimal("latency-ms", command: command, unitHint: "milliseconds of 0 or more, such as 40") {
+            options.latencyMilliseconds = latency
+        }
+        for (name, keyPath) in [("fallback-rate", \DemoOptions.fallbackRate), ("error-rate", \DemoOptions.errorRate)] {
+            if let rate = try arguments.decimal(name, command: command, unitHint: "a fraction from 0 to 1, such as 0.1") {
+                guard rate <= 1 else {
+                    throw UsageError(message: "invalid value \"\(arguments.value(name)!)\" for --\(name): expected a fraction from 0 to 1, such as 0.1", command: command)
+                }
+                options[keyPath: keyPath] = rate
+            }
+        }
+        if let seedText = arguments.value("seed") {
+            guard let seed = UInt64(seedText) else {
+                throw UsageError(message: "invalid value \"\(seedText)\" for --seed: expected a whole number of 0 or more", command: command)
+            }
+            options.seed = seed
+        }
+        return options
+    }
+
+    static func execute(_ arguments: [String], console: Console) -> Int32 {
+        let options: DemoOptions
+        do {
+            let parsed = try ArgumentParser.parse(arguments, for: spec)
+            if parsed.isHelpRequested {
+                console.out(spec.helpText)
+                return ExitCode.success
+            }
+            options = try self.options(from: parsed, command: spec.name)
+        } catch let error as UsageError {
+            console.error(error.description)
+            return ExitCode.usage
+        } catch {
+            console.error("error: \(error)")
+            return ExitCode.usage
+        }
+
+        let service: DemoChatService
+        do {
+            service = try DemoChatService(options: options)
+            try service.start()
+        } catch let error as DemoOptionsError {
+            console.error(UsageError(message: error.description, command: spec.name).description)
+            return ExitCode.usage
+        } catch {
+            console.error("error: could not start the demo chat API: \(error)")
+            return ExitCode.failure
+        }
+        let host = options.host.contains(":") ? "[\(options.host)]" : options.host
+        console.error("demo chat API listening on http://\(host):\(service.port) (POST /chat, GET /healthz); press Ctrl+C to stop")
+        waitForTermination()
+        service.stop()
+        console.error("demo chat API stopped")
+        return ExitCode.success
+    }
 }
+
+/// `loadsmoke demo`: the whole tool in one command, against the built-in chat API on a free loopback port.
 enum DemoCommand {
-    static func execute(_ arguments: [String], console: Console) -> Int32 { ExitCode.failure }
+    static let spec = CommandSpec(
+        name: "demo",
+        summary: "Start the demo chat API in-process and run a smoke run against it with the default options.",
+        usage: "[options]",
+        options: [
+            .flag("pinecone-down", "Simulate a primary vector-store outage, so every answer takes the fallback path."),
+        ],
+        discussion: "Nothing leaves this machine: the demo API listens on a free port of 127.0.0.1."
+    )
+
+    static func execute(_ arguments: [String], console: Console) -> Int32 {
+        let parsed: ParsedArguments
+        do {
+            parsed = try ArgumentParser.parse(arguments, for: spec)
+        } catch let error as UsageError {
+            console.error(error.description)
+            return ExitCode.usage
+        } catch {
+            console.error("error: \(error)")
+            return ExitCode.usage
+        }
+        if parsed.isHelpRequested {
+            console.out(spec.helpText)
+            return ExitCode.success
+        }
+
+        let service: DemoChatService
+        do {
+            service = try DemoChatService(options: DemoOptions(port: 0))
+            try service.start()
+        } catch {
+            console.error("error: could not start the demo chat API: \(error)")
+            return ExitCode.failure
+        }
+        defer { service.stop() }
+        console.error("demo chat API started on http://127.0.0.1:\(service.port)")
+
+        var options = SmokeOptions()
+        options.url = "http://127.0.0.1:\(service.port)"
+        if parsed.has("pinecone-down") { options.simulate = ["pinecone"] }
+        let run: SmokeRun
+        do {
+            run = try SmokeRun.prepare(options)
+        } catch {
+            console.error("error: \(error)")
+            return ExitCode.failure
+        }
+        let invocation = RunCommand.Invocation(options: options)
+        return SmokeSession(run: run, invocation: invocation, console: console).start()
+    }
+}
+
+/// Blocks until SIGINT or SIGTERM arrives.
+func waitForTermination() {
+    let done = DispatchSemaphore(value: 0)
+    var sources: [DispatchSourceSignal] = []
+    for signalNumber in [SIGINT, SIGTERM] {
+        signal(signalNumber, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+        source.setEventHandler { done.signal() }
+        source.resume()
+        sources.append(source)
+    }
+    done.wait()
+    for source in sources { source.cancel() }
+    signal(SIGINT, SIG_DFL)
+    signal(SIGTERM, SIG_DFL)
 }

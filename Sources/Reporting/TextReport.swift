@@ -63,11 +63,13 @@ extension SmokeReport {
             ("dns", summary.phases.dns), ("connect", summary.phases.connect),
             ("tls", summary.phases.tls), ("ttfb", summary.phases.timeToFirstByte),
         ]
-        let phaseText = phases.compactMap { name, distribution in
-            distribution.map { "\(name) \(ms($0.p50))/\(ms($0.p95))" }
+        // A phase that never took time (TLS on plain HTTP) is left out rather than shown as 0/0.
+        let phaseText = phases.compactMap { name, distribution -> String? in
+            guard let distribution, distribution.max > 0 else { return nil }
+            return "\(name) " + String(format: "%.1f/%.1f", distribution.p50, distribution.p95)
         }
         if !phaseText.isEmpty {
-            lines.append(row("phases p50/p95", phaseText.joined(separator: "  ")))
+            lines.append(row("phases (ms)", "p50/p95  " + phaseText.joined(separator: "  ")))
         }
         if summary.errorCounts.isEmpty {
             lines.append(row("errors", "none"))

@@ -675,7 +675,9 @@ final class HTTPServerTests: XCTestCase {
 
     func testStopWaitsForRunningHandler() throws {
         let finished = CapturedLines()
+        let started = DispatchSemaphore(value: 0)
         let server = HTTPServer(configuration: HTTPServer.Configuration(), handler: { request in
+            started.signal()
             usleep(200_000)
             finished.append(request.path)
             return .text("late")
@@ -683,8 +685,7 @@ final class HTTPServerTests: XCTestCase {
         try server.start()
         let client = try RawHTTPClient(port: server.port)
         try client.send(get("/slow"))
-        // The handler must be running before stop() begins; a pipelined request would not prove that.
-        usleep(50_000)
+        XCTAssertEqual(started.wait(timeout: .now() + 5), .success)
 
         server.stop()
         let response = try client.readResponse()

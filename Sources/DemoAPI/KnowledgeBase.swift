@@ -70,7 +70,8 @@ enum KnowledgeBase {
         return Array(ranked.sorted { $0.score > $1.score }.prefix(count))
     }
 
-    /// Composes an answer that restates the question and quotes the top sources' snippets.
+    /// Composes an answer that restates the question and quotes the best source, and the second one when it also
+    /// matches a keyword.
     static func composeAnswer(to message: String, sources: [RetrievedSource]) -> String {
         let question = message.split(whereSeparator: \.isNewline).joined(separator: " ")
         let excerpt = question.count > 80 ? question.prefix(77) + "..." : Substring(question)
@@ -81,7 +82,7 @@ enum KnowledgeBase {
             answer += "I found no article that matches closely, but these may help. "
             answer += sources.first.map { $0.document.snippet } ?? ""
         }
-        if sources.count > 1 {
+        if sources.count > 1 && sources[1].score >= 0.5 {
             answer += " See also \"\(sources[1].document.title)\": \(sources[1].document.snippet)"
         }
         return answer

@@ -254,28 +254,39 @@ final class HTTPServerTests: XCTestCase {
     func testAcceptSurvivesDescriptorExhaustion() throws {
         let lines = CapturedLines()
         let server = try startServer(HTTPServer.Configuration(logger: { lines.append($0) }))
-        let client = try RawHTTPClient(port: server.port)
 
-        // With the soft limit at the lowest free descriptor number, the server's accept fails with EMFILE.
+        // Lower the soft limit to just above the lowest free descriptor and fill every free slot below it, then
+        // free one slot for the client socket. The server's accept then has no descriptor left and fails with EMFILE.
         var original = rlimit()
         XCTAssertEqual(getrlimit(openFilesResource, &original), 0)
         let lowestFree = dup(0)
         close(lowestFree)
         var lowered = original
-        lowered.rlim_cur = rlim_t(lowestFree)
+        lowered.rlim_cur = rlim_t(lowestFree + 1)
         XCTAssertEqual(setrlimit(openFilesResource, &lowered), 0)
+        var fillers: [Int32] = []
         var isRestored = false
         defer {
             if !isRestored {
                 setrlimit(openFilesResource, &original)
             }
+            fillers.forEach { close($0) }
         }
+        for _ in 0..<1024 {
+            let filler = dup(0)
+            guard filler >= 0 else {
+                break
+            }
+            fillers.append(filler)
+        }
+        close(fillers.removeLast())
+        let client = try RawHTTPClient(port: server.port)
+
         for _ in 0..<100 where !lines.all.contains(where: { $0.contains("errno=\(EMFILE)") }) {
             usleep(20_000)
         }
         setrlimit(openFilesResource, &original)
         isRestored = true
-
         try client.send(get("/after-emfile"))
         let response = try client.readResponse()
 
@@ -675,7 +686,9 @@ final class HTTPServerTests: XCTestCase {
 
     func testStopWaitsForRunningHandler() throws {
         let finished = CapturedLines()
+        let started = DispatchSemaphore(value: 0)
         let server = HTTPServer(configuration: HTTPServer.Configuration(), handler: { request in
+            started.signal()
             usleep(200_000)
             finished.append(request.path)
             return .text("late")
@@ -683,8 +696,7 @@ final class HTTPServerTests: XCTestCase {
         try server.start()
         let client = try RawHTTPClient(port: server.port)
         try client.send(get("/slow"))
-        // The handler must be running before stop() begins; a pipelined request would not prove that.
-        usleep(50_000)
+        XCTAssertEqual(started.wait(timeout: .now() + 5), .success)
 
         server.stop()
         let response = try client.readResponse()

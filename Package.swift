@@ -57,6 +57,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "DemoAPITests", dependencies: ["DemoAPI", "HTTPServer", "JSONCoding"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "Scheduling", "SmokeRunner", "Reporting"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "CSQLite", "JSONCoding"]),
     ],
     swiftLanguageModes: [.v5]

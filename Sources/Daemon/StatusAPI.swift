@@ -95,7 +95,7 @@ final class StatusAPI: @unchecked Sendable {
                 ("timezone", .string(target.timeZone.identifier)),
                 ("next_run_at", nextFires[target.name].map { .string(timestamp($0, target.timeZone)) } ?? .null),
                 ("failing_streak", .integer(streak)),
-                ("last_run", last.map(runSummary) ?? .null),
+                ("last_run", last.map(RunJSON.summary) ?? .null),
             ]))
         }
         return json(.object([("generated_at", .string(timestamp(Date()))), ("targets", .array(targets))]))
@@ -127,7 +127,7 @@ final class StatusAPI: @unchecked Sendable {
         let records = try store.runs(query)
         let nextBefore: JSONValue = records.count == query.limit ? records.last.map { .integer($0.id) } ?? .null : .null
         return json(.object([
-            ("runs", .array(records.map(runSummary))),
+            ("runs", .array(records.map(RunJSON.summary))),
             ("next_before_id", nextBefore),
         ]))
     }
@@ -139,7 +139,7 @@ final class StatusAPI: @unchecked Sendable {
         guard let record = try store.run(id: id) else {
             return .error(status: 404, message: "no run with id \(id)")
         }
-        var members = runSummary(record).objectValue ?? []
+        var members = RunJSON.summary(record).objectValue ?? []
         let report = record.reportJSON.isEmpty ? JSONValue.null : ((try? JSONValue.parse(record.reportJSON)) ?? .null)
         members.append(("report", report))
         return json(.object(members))
@@ -188,48 +188,6 @@ final class StatusAPI: @unchecked Sendable {
 
     // MARK: - Helpers
 
-    private func runSummary(_ record: RunRecord) -> JSONValue {
-        var alert: JSONValue = .null
-        if let record = record.alert {
-            alert = .object([
-                ("event", .string(record.event)),
-                ("exit_status", record.exitStatus.map { .integer(Int64($0)) } ?? .null),
-                ("signal", record.signal.map { .integer(Int64($0)) } ?? .null),
-                ("output", .string(record.output)),
-                ("started_at", .string(timestamp(record.startedAt))),
-                ("finished_at", .string(timestamp(record.finishedAt))),
-            ])
-        }
-        let latency: JSONValue = record.latency.map {
-            .object([("p50", .number($0.p50)), ("p95", .number($0.p95)), ("p99", .number($0.p99)),
-                     ("mean", .number($0.mean)), ("min", .number($0.min)), ("max", .number($0.max))])
-        } ?? .null
-        return .object([
-            ("id", .integer(record.id)),
-            ("target", .string(record.target)),
-            ("status", .string(record.status.rawValue)),
-            ("started_at", .string(timestamp(record.startedAt))),
-            ("finished_at", record.finishedAt.map { .string(timestamp($0)) } ?? .null),
-            ("totals", .object([
-                ("requests", .integer(record.requests)),
-                ("succeeded", .integer(record.succeeded)),
-                ("failed", .integer(record.failed)),
-                ("fallbacks", .integer(record.fallbacks)),
-                ("duration_s", .number(record.durationSeconds)),
-                ("throughput_rps", .number(record.throughputRPS)),
-                ("error_rate", .number(record.errorRate)),
-                ("fallback_rate", .number(record.fallbackRate)),
-            ])),
-            ("latency_ms", latency),
-            ("errors", .object(record.errors.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) })),
-            ("budgets", .array(record.budgets.map {
-                .object([("name", .string($0.name)), ("actual", .number($0.actual)), ("limit", .number($0.limit)),
-                         ("unit", .string($0.unit)), ("passed", .bool($0.passed))])
-            })),
-            ("alert", alert),
-        ])
-    }
-
     private func isAuthorized(_ request: HTTPRequest, token: String) -> Bool {
         guard let header = request.headers["Authorization"] else { return false }
         let prefix = "Bearer "
@@ -253,7 +211,7 @@ final class StatusAPI: @unchecked Sendable {
     }
 
     private func timestamp(_ date: Date, _ timeZone: TimeZone = TimeZone(identifier: "UTC")!) -> String {
-        ISO8601Text.format(date, timeZone: timeZone)
+        RunJSON.timestamp(date, timeZone)
     }
 }
 

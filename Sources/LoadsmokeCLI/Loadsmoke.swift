@@ -10,9 +10,13 @@ public enum Loadsmoke {
     USAGE: loadsmoke <command> [options]
 
     COMMANDS:
-      run          Send N requests at concurrency C and check the budgets (exit 1 when one fails).
-      serve-demo   Serve the built-in demo chat API.
-      demo         Start the demo chat API in-process and run a smoke run against it.
+      run            Send N requests at concurrency C and check the budgets (exit 1 when one fails).
+      daemon         Run smoke checks on a schedule, store them and serve status, history and metrics.
+      check-config   Validate a daemon configuration file.
+      schedule       Print the next fire times of a cron expression or interval.
+      history        List stored runs from a loadsmoke database.
+      serve-demo     Serve the built-in demo chat API.
+      demo           Run the demo chat API, one smoke run and a demo daemon, all on this machine.
 
     Run 'loadsmoke <command> --help' for a command's options. 'loadsmoke --version' prints the version.
 
@@ -28,6 +32,14 @@ public enum Loadsmoke {
         switch command {
         case "run":
             return RunCommand.execute(rest, console: console)
+        case "daemon":
+            return DaemonCommand.execute(rest, console: console)
+        case "check-config":
+            return CheckConfigCommand.execute(rest, console: console)
+        case "schedule":
+            return ScheduleCommand.execute(rest, console: console)
+        case "history":
+            return HistoryCommand.execute(rest, console: console)
         case "serve-demo":
             return ServeDemoCommand.execute(rest, console: console)
         case "demo":

@@ -2,6 +2,7 @@ import Foundation
 import LoadEngine
 import Reporting
 import SmokeRunner
+import Storage
 
 /// `loadsmoke run`: one smoke run with budgets, for CI pipelines.
 enum RunCommand {
@@ -29,6 +30,8 @@ enum RunCommand {
             .value("prompts", "FILE", "Prompts to send, one per line, rotated in order (default: built-in set of \(CannedPrompts.all.count))."),
             .value("fallback-header", "NAME", "Response header whose value true, 1 or yes marks a fallback answer (default: X-Fallback)."),
             .value("fallback-field", "NAME", "Top-level JSON boolean in the response body marking a fallback answer (default: fallback)."),
+            .value("store", "FILE", "Also append the run to this SQLite database (created when missing), as the daemon stores its runs."),
+            .value("target-name", "NAME", "Target name the run is stored under; required with --store."),
             .flag("no-progress", "Do not show the progress line on stderr (it is shown only when stderr is a terminal)."),
         ],
         discussion: """
@@ -48,6 +51,8 @@ enum RunCommand {
         var isJSON = false
         var outputPath: String?
         var showsProgress = true
+        /// SQLite database to append the run to.
+        var storePath: String?
     }
 
     /// Turns parsed arguments into smoke options. `environment` supplies LOADSMOKE_API_KEY.
@@ -84,6 +89,16 @@ enum RunCommand {
         invocation.isJSON = arguments.has("json")
         invocation.outputPath = arguments.value("output")
         invocation.showsProgress = !arguments.has("no-progress")
+        invocation.storePath = arguments.value("store")
+        if let targetName = arguments.value("target-name") {
+            guard TargetName.isValid(targetName) else {
+                throw UsageError(message: "invalid value \"\(targetName)\" for --target-name: expected letters, digits, '.', '_' and '-'", command: name)
+            }
+            invocation.options.targetName = targetName
+        }
+        if invocation.storePath != nil, invocation.options.targetName == nil {
+            throw UsageError(message: "--store needs --target-name NAME to file the run under", command: name)
+        }
         return invocation
     }
 
@@ -103,6 +118,7 @@ enum RunCommand {
     static func execute(_ arguments: [String], console: Console) -> Int32 {
         let invocation: Invocation
         let run: SmokeRun
+        var store: RunStore?
         do {
             let parsed = try ArgumentParser.parse(arguments, for: spec)
             if parsed.isHelpRequested {
@@ -112,6 +128,7 @@ enum RunCommand {
             invocation = try self.invocation(from: parsed, environment: ProcessInfo.processInfo.environment)
             run = try SmokeRun.prepare(invocation.options)
             if let path = invocation.outputPath { try ReportFile.checkWritable(path) }
+            if let path = invocation.storePath { store = try RunStoreOpening.open(path) }
         } catch let error as UsageError {
             console.error(error.description)
             return ExitCode.usage
@@ -122,7 +139,25 @@ enum RunCommand {
             console.error("error: \(error)")
             return ExitCode.usage
         }
-        return SmokeSession(run: run, invocation: invocation, console: console).start()
+        return SmokeSession(run: run, invocation: invocation, console: console, store: store).start()
+    }
+}
+
+/// Target names: safe in logs, URLs and Prometheus labels.
+enum TargetName {
+    static func isValid(_ name: String) -> Bool {
+        !name.isEmpty && name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
+    }
+}
+
+/// Opens the database of `--store` before any request is sent, so a bad path fails fast with exit 2.
+enum RunStoreOpening {
+    static func open(_ path: String) throws -> RunStore {
+        do {
+            return try RunStore(path: path)
+        } catch {
+            throw UsageError(message: "invalid value \"\(path)\" for --store: \(error)", command: "run")
+        }
     }
 }
 

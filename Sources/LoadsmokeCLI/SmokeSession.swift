@@ -3,6 +3,8 @@ import Foundation
 import LoadEngine
 import Reporting
 import SmokeRunner
+import Daemon
+import Storage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,6 +14,8 @@ struct SmokeSession {
     let run: SmokeRun
     let invocation: RunCommand.Invocation
     let console: Console
+    /// Where `--store` appends the run; closed when the session ends.
+    var store: RunStore?
 
     /// Seconds the requests in flight get to finish after Ctrl+C.
     static let interruptGraceSeconds = 2.0
@@ -46,6 +50,20 @@ struct SmokeSession {
             console.out(document)
         } else {
             console.out(report.renderText(style: style, exitCode: exitCode))
+        }
+        if let store {
+            defer { store.close() }
+            do {
+                let id = try store.insertCompletedRun(
+                    target: run.options.targetName ?? "",
+                    startedAt: report.startedAt,
+                    outcome: RunRecording.outcome(of: report, finishedAt: Date())
+                )
+                console.error("stored as run \(id) of target \(run.options.targetName ?? "") in \(store.path)")
+            } catch {
+                console.error("error: could not store the run in \(store.path): \(error)")
+                return exitCode == ExitCode.success ? ExitCode.failure : exitCode
+            }
         }
         if let path = invocation.outputPath {
             do {

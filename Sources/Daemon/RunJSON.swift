@@ -1,0 +1,55 @@
+import Foundation
+import JSONCoding
+import Scheduling
+import Storage
+
+/// JSON shapes of stored runs, shared by the status endpoint and `loadsmoke history --json`.
+public enum RunJSON {
+    /// A stored run without its full report: status, times, totals, latency, errors, budgets and alert.
+    public static func summary(_ record: RunRecord) -> JSONValue {
+        var alert: JSONValue = .null
+        if let record = record.alert {
+            alert = .object([
+                ("event", .string(record.event)),
+                ("exit_status", record.exitStatus.map { .integer(Int64($0)) } ?? .null),
+                ("signal", record.signal.map { .integer(Int64($0)) } ?? .null),
+                ("output", .string(record.output)),
+                ("started_at", .string(timestamp(record.startedAt))),
+                ("finished_at", .string(timestamp(record.finishedAt))),
+            ])
+        }
+        let latency: JSONValue = record.latency.map {
+            .object([("p50", .number($0.p50)), ("p95", .number($0.p95)), ("p99", .number($0.p99)),
+                     ("mean", .number($0.mean)), ("min", .number($0.min)), ("max", .number($0.max))])
+        } ?? .null
+        return .object([
+            ("id", .integer(record.id)),
+            ("target", .string(record.target)),
+            ("status", .string(record.status.rawValue)),
+            ("started_at", .string(timestamp(record.startedAt))),
+            ("finished_at", record.finishedAt.map { .string(timestamp($0)) } ?? .null),
+            ("totals", .object([
+                ("requests", .integer(record.requests)),
+                ("succeeded", .integer(record.succeeded)),
+                ("failed", .integer(record.failed)),
+                ("fallbacks", .integer(record.fallbacks)),
+                ("duration_s", .number(record.durationSeconds)),
+                ("throughput_rps", .number(record.throughputRPS)),
+                ("error_rate", .number(record.errorRate)),
+                ("fallback_rate", .number(record.fallbackRate)),
+            ])),
+            ("latency_ms", latency),
+            ("errors", .object(record.errors.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) })),
+            ("budgets", .array(record.budgets.map {
+                .object([("name", .string($0.name)), ("actual", .number($0.actual)), ("limit", .number($0.limit)),
+                         ("unit", .string($0.unit)), ("passed", .bool($0.passed))])
+            })),
+            ("alert", alert),
+        ])
+    }
+
+    /// ISO 8601 with the zone's offset, UTC unless a zone is given.
+    public static func timestamp(_ date: Date, _ timeZone: TimeZone = TimeZone(identifier: "UTC")!) -> String {
+        ISO8601Text.format(date, timeZone: timeZone)
+    }
+}

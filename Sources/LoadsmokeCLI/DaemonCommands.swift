@@ -1,0 +1,288 @@
+import Configuration
+import Daemon
+import Foundation
+import JSONCoding
+import Scheduling
+import Storage
+
+/// `loadsmoke daemon --config FILE`: the smoke-monitoring daemon in the foreground (systemd, Kubernetes).
+enum DaemonCommand {
+    static let spec = CommandSpec(
+        name: "daemon",
+        summary: "Run smoke checks on a schedule, store them in SQLite and serve status, history and metrics.",
+        usage: "--config FILE [options]",
+        options: [
+            .value("config", "FILE", "YAML (or JSON) configuration file; see config/loadsmoke.example.yaml."),
+            .value("shutdown-grace", "DURATION", "Time a running check gets to finish on SIGTERM before it is stored as interrupted (default: 10s)."),
+            .flag("debug", "Also log debug events, such as pruning passes that deleted nothing."),
+        ],
+        discussion: """
+        Logs go to stderr, one key=value line per event. SIGHUP reloads the file (an invalid file is logged and the
+        running configuration stays); SIGTERM or SIGINT stops gracefully and exits 0.
+        """
+    )
+
+    static func execute(_ arguments: [String], console: Console) -> Int32 {
+        let parsed: ParsedArguments
+        let grace: Double
+        do {
+            parsed = try ArgumentParser.parse(arguments, for: spec)
+            if parsed.isHelpRequested {
+                console.out(spec.helpText)
+                return ExitCode.success
+            }
+            guard parsed.has("config") else {
+                throw UsageError(message: "missing --config FILE", command: spec.name)
+            }
+            grace = try parsed.duration("shutdown-grace", command: spec.name, allowsZero: true) ?? 10
+        } catch let error as UsageError {
+            console.error(error.description)
+            return ExitCode.usage
+        } catch {
+            console.error("error: \(error)")
+            return ExitCode.usage
+        }
+
+        let path = parsed.value("config")!
+        guard let configuration = loadConfiguration(path, console: console) else { return ExitCode.usage }
+        let logger = DaemonLogger(isDebugEnabled: parsed.has("debug"))
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(configuration: configuration, configurationPath: path, environment: ProcessInfo.processInfo.environment, logger: logger)
+            daemon.shutdownGraceSeconds = grace
+            try daemon.start()
+        } catch {
+            logger.log(.error, "daemon.start_failed", [("config", path), ("cause", "\(error)")])
+            return ExitCode.failure
+        }
+        return daemon.runUntilSignalled()
+    }
+
+    /// Loads and validates the file, printing every issue on its own line; nil when it is invalid.
+    static func loadConfiguration(_ path: String, console: Console) -> DaemonConfiguration? {
+        do {
+            return try ConfigurationLoader.load(path: path, environment: ProcessInfo.processInfo.environment)
+        } catch let errors as ConfigurationErrors {
+            for issue in errors.issues { console.error("error: \(issue)") }
+            return nil
+        } catch {
+            console.error("error: \(error)")
+            return nil
+        }
+    }
+}
+
+/// `loadsmoke check-config FILE`: validates a daemon configuration without running it.
+enum CheckConfigCommand {
+    static let spec = CommandSpec(
+        name: "check-config",
+        summary: "Validate a daemon configuration file and show each target's next run times.",
+        usage: "FILE",
+        options: [],
+        positionals: [(name: "FILE", isRequired: true)],
+        discussion: "Exit codes: 0 valid, 2 invalid (each problem is printed with its file, line and key)."
+    )
+
+    static func execute(_ arguments: [String], console: Console) -> Int32 {
+        let parsed: ParsedArguments
+        do {
+            parsed = try ArgumentParser.parse(arguments, for: spec)
+        } catch let error as UsageError {
+            console.error(error.description)
+            return ExitCode.usage
+        } catch {
+            console.error("error: \(error)")
+            return ExitCode.usage
+        }
+        if parsed.isHelpRequested {
+            console.out(spec.helpText)
+            return ExitCode.success
+        }
+        let path = parsed.positionals[0]
+        guard let configuration = DaemonCommand.loadConfiguration(path, console: console) else { return ExitCode.usage }
+
+        var lines = ["\(path): valid, \(configuration.targets.count) target\(configuration.targets.count == 1 ? "" : "s")"]
+        lines.append("  storage  \(configuration.storage.path), retention \(DurationText.format(configuration.storage.retentionSeconds))")
+        let host = configuration.server.host.contains(":") ? "[\(configuration.server.host)]" : configuration.server.host
+        lines.append("  status   http://\(host):\(configuration.server.port)" + (configuration.server.token == nil ? "" : " (bearer token required)"))
+        if let alert = configuration.alert {
+            let events = alert.events.map(\.rawValue).sorted().joined(separator: ", ")
+            lines.append("  alert    \(alert.command[0]) on \(events), timeout \(DurationText.format(alert.timeoutSeconds))")
+        }
+        let now = Date()
+        for target in configuration.targets {
+            let next = target.schedule.nextFireDates(after: now, in: target.timeZone, count: 3, anchor: now)
+            let times = next.map { ISO8601Text.format($0, timeZone: target.timeZone) }.joined(separator: ", ")
+            lines.append("  target   \(target.name): \(target.options.method) \(target.options.url)\(target.options.path), \"\(target.scheduleText)\" next \(times)")
+        }
+        console.out(lines.joined(separator: "\n") + "\n")
+        return ExitCode.success
+    }
+}
+
+/// `loadsmoke schedule EXPR`: prints an expression's next fire times, to check it before deploying it.
+enum ScheduleCommand {
+    static let spec = CommandSpec(
+        name: "schedule",
+        summary: "Print the next fire times of a cron expression, macro or 'every DURATION' interval.",
+        usage: "EXPR [--next N] [--from ISO8601] [--timezone ZONE]",
+        options: [
+            .value("next", "N", "Number of fire times to print (default: 5)."),
+            .value("from", "ISO8601", "Start after this time, e.g. 2026-03-29T00:00:00+01:00; no offset means --timezone (default: now)."),
+            .value("timezone", "ZONE", "IANA time zone the expression is evaluated in, e.g. Europe/Berlin (default: UTC)."),
+        ],
+        positionals: [(name: "EXPR", isRequired: true)],
+        discussion: """
+        Cron fields: minute hour day-of-month month day-of-week, with lists, ranges, steps and names. When both
+        day fields are restricted, a day matches either. Intervals ('every 30s') count from --from.
+        """
+    )
+
+    static func execute(_ arguments: [String], console: Console) -> Int32 {
+        do {
+            let parsed = try ArgumentParser.parse(arguments, for: spec)
+            if parsed.isHelpRequested {
+                console.out(spec.helpText)
+                return ExitCode.success
+            }
+            let expression = parsed.positionals[0]
+            let count = try parsed.integer("next", command: spec.name) ?? 5
+            guard count <= 10_000 else {
+                throw UsageError(message: "invalid value \"\(count)\" for --next: expected at most 10000", command: spec.name)
+            }
+            let zoneName = parsed.value("timezone") ?? "UTC"
+            guard let timeZone = TimeZone(identifier: zoneName) else {
+                throw UsageError(message: "invalid value \"\(zoneName)\" for --timezone: expected an IANA time zone such as UTC or Europe/Berlin", command: spec.name)
+            }
+            var from = Date()
+            if let text = parsed.value("from") {
+                do { from = try ISO8601Text.parse(text, defaultTimeZone: timeZone) } catch {
+                    throw UsageError(message: "invalid value \"\(text)\" for --from: \(error)", command: spec.name)
+                }
+            }
+            let schedule: Schedule
+            do { schedule = try Schedule.parse(expression) } catch {
+                throw UsageError(message: "\(error)", command: spec.name)
+            }
+            let dates = schedule.nextFireDates(after: from, in: timeZone, count: count, anchor: from)
+            console.out(dates.map { ISO8601Text.format($0, timeZone: timeZone) + "\n" }.joined())
+            return ExitCode.success
+        } catch let error as UsageError {
+            console.error(error.description)
+            return ExitCode.usage
+        } catch {
+            console.error("error: \(error)")
+            return ExitCode.usage
+        }
+    }
+}
+
+/// `loadsmoke history --db FILE`: stored runs, newest first, from the command line.
+enum HistoryCommand {
+    static let spec = CommandSpec(
+        name: "history",
+        summary: "List stored runs, newest first, from a loadsmoke SQLite database.",
+        usage: "--db FILE [options]",
+        options: [
+            .value("db", "FILE", "SQLite database written by the daemon or by 'loadsmoke run --store'."),
+            .value("target", "NAME", "Only runs of this target."),
+            .value("since", "WHEN", "Only runs started after this: a duration before now (24h, 7d) or an ISO 8601 time."),
+            .value("status", "STATUS", "Only runs with this status: passed, failed, error, interrupted or running."),
+            .value("limit", "N", "Maximum number of runs, 1 to 1000 (default: 20)."),
+            .flag("json", "Print one JSON document with the runs instead of a table."),
+        ]
+    )
+
+    static func execute(_ arguments: [String], console: Console) -> Int32 {
+        var query = RunQuery(limit: 20)
+        let parsed: ParsedArguments
+        do {
+            parsed = try ArgumentParser.parse(arguments, for: spec)
+            if parsed.isHelpRequested {
+                console.out(spec.helpText)
+                return ExitCode.success
+            }
+            guard parsed.has("db") else { throw UsageError(message: "missing --db FILE", command: spec.name) }
+            query.target = parsed.value("target")
+            if let since = parsed.value("since") {
+                do { query.since = try QueryParsing.time(since, name: "since") } catch {
+                    throw UsageError(message: "invalid value \"\(since)\" for --since: expected a duration such as 24h or an ISO 8601 time", command: spec.name)
+                }
+            }
+            if let status = parsed.value("status") {
+                guard let value = RunStatus(rawValue: status) else {
+                    throw UsageError(message: "invalid value \"\(status)\" for --status: expected one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))", command: spec.name)
+                }
+                query.status = value
+            }
+            if let limit = try parsed.integer("limit", command: spec.name) {
+                guard limit <= RunQuery.maximumLimit else {
+                    throw UsageError(message: "invalid value \"\(limit)\" for --limit: expected at most \(RunQuery.maximumLimit)", command: spec.name)
+                }
+                query.limit = limit
+            }
+        } catch let error as UsageError {
+            console.error(error.description)
+            return ExitCode.usage
+        } catch {
+            console.error("error: \(error)")
+            return ExitCode.usage
+        }
+
+        let path = parsed.value("db")!
+        let records: [RunRecord]
+        do {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw UsageError(message: "invalid value \"\(path)\" for --db: the file does not exist", command: spec.name)
+            }
+            let store = try RunStore(path: path, readOnly: true)
+            defer { store.close() }
+            records = try store.runs(query)
+        } catch let error as UsageError {
+            console.error(error.description)
+            return ExitCode.usage
+        } catch {
+            console.error("error: could not read \(path): \(error)")
+            return ExitCode.usage
+        }
+
+        if parsed.has("json") {
+            console.out(JSONValue.object([("runs", .array(records.map(RunJSON.summary)))]).serialized(pretty: true) + "\n")
+        } else {
+            console.out(table(records))
+        }
+        return ExitCode.success
+    }
+
+    static func table(_ records: [RunRecord]) -> String {
+        guard !records.isEmpty else { return "no runs match\n" }
+        var rows = [["ID", "TARGET", "STARTED (UTC)", "STATUS", "REQUESTS", "ERRORS", "FALLBACKS", "P50 MS", "P95 MS", "P99 MS"]]
+        for record in records {
+            let started = RunJSON.timestamp(record.startedAt).prefix(19).replacingOccurrences(of: "T", with: " ")
+            rows.append([
+                String(record.id), record.target, started, record.status.rawValue, String(record.requests),
+                String(format: "%.1f %%", record.errorRate * 100), String(format: "%.1f %%", record.fallbackRate * 100),
+                record.latency.map { String(format: "%.1f", $0.p50) } ?? "-",
+                record.latency.map { String(format: "%.1f", $0.p95) } ?? "-",
+                record.latency.map { String(format: "%.1f", $0.p99) } ?? "-",
+            ])
+        }
+        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n") + "\n"
+    }
+}
+
+extension ParsedArguments {
+    /// A duration option such as `10s` or `500ms`, in seconds.
+    func duration(_ name: String, command: String, allowsZero: Bool = false) throws -> Double? {
+        guard let text = value(name) else { return nil }
+        do {
+            return try DurationText.parse(text, allowsZero: allowsZero)
+        } catch {
+            throw UsageError(message: "invalid value \"\(text)\" for --\(name): expected a duration such as 500ms, 10s or 1m", command: command)
+        }
+    }
+}

@@ -74,9 +74,9 @@ public struct ServerSettings: Sendable, Equatable {
 
 /// An event that can trigger the alert command.
 public enum AlertEvent: String, Sendable, CaseIterable, Hashable {
-    /// A target's run failed after a passing run, or on its first run.
+    /// A target's run failed: a budget was exceeded or the run could not be carried out.
     case failure
-    /// A target's run passed after a failing run.
+    /// A target's run passed after a failure.
     case recovery
 }
 

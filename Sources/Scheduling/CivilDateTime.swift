@@ -2,7 +2,7 @@
 ///
 /// `wallSeconds` counts seconds since 1970-01-01T00:00:00 of the same wall clock, so adding a zone's UTC offset to a
 /// Unix time gives the wall seconds of that instant in the zone. Day counts use Howard Hinnant's days-from-civil
-/// algorithm ("chrono-Compatible Low-Level Date Algorithms"), which is exact for every year an `Int` can hold here.
+/// algorithm ("chrono-Compatible Low-Level Date Algorithms"), which is exact while the day count fits in an `Int`.
 struct CivilDateTime: Equatable {
     var year: Int
     var month: Int

@@ -17,7 +17,7 @@ enum CronFieldKind: Int, CaseIterable, Sendable {
         }
     }
 
-    /// Values accepted in the text; day-of-week accepts 7 as a second spelling of Sunday.
+    /// Values accepted in the text. Day-of-week accepts 7 as a second spelling of Sunday.
     var acceptedRange: ClosedRange<Int> {
         switch self {
         case .minute: return 0...59
@@ -84,8 +84,8 @@ struct CronFieldParseFailure: Error {
 extension CronField {
     /// Parses a comma-separated list of `*`, values, ranges and steps, following crontab(5).
     ///
-    /// A single value with a step, such as `5/15`, means the value through the field's maximum (`5-59/15`), as in
-    /// cronie and systemd. Debian's Vixie cron 3.0 rejects that form, so such expressions are not portable to it.
+    /// A single value with a step, such as `5/15`, means the value through the field's maximum (`5-59/15`).
+    /// Vixie cron's parser takes a step only after `*` or a range and rejects this form, so it is not portable.
     init(parsing text: Substring, kind: CronFieldKind) throws {
         var values = CronValueSet()
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {

@@ -89,10 +89,10 @@ extension CronExpression {
     /// Returns the first fire time strictly after `date`, evaluating the fields on the wall clock of `timeZone`.
     ///
     /// Daylight saving changes are handled as Vixie cron does. A wall time skipped by a spring-forward gap fires
-    /// once at the end of the gap (`30 2 * * *` in Europe/Berlin on 2026-03-29 fires at 03:00+02:00), unless
-    /// `hasWildcardTime` is true: then skipped times are not caught up and firing resumes after the gap. A wall
-    /// time repeated when clocks fall back fires only in the first pass, unless `hasWildcardTime` is true: then it
-    /// fires in both passes, so `*/15 * * * *` keeps firing every 15 real minutes.
+    /// once at the end of the gap, so `30 2 * * *` in Europe/Berlin fires at 03:00+02:00 on 2026-03-29. A wall time
+    /// repeated when clocks fall back fires only in the first pass. Expressions with `hasWildcardTime` instead
+    /// follow real time: they skip the gap without catching up and fire in both passes of a repeated hour, so
+    /// `*/15 * * * *` keeps firing every 15 real minutes.
     ///
     /// Returns nil when the expression never fires (`canFire` is false). The search walks at most one transition
     /// segment of the zone at a time and stops after `searchHorizon`, about 401 years.

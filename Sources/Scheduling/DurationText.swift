@@ -39,7 +39,7 @@ public enum DurationText {
         let sign = seconds < 0 ? "-" : ""
         let totalMilliseconds = abs(seconds) * 1000
         guard totalMilliseconds < 9.0e15 else {
-            // Past 2^53 ms a Double no longer holds whole milliseconds, so whole seconds are all that is exact.
+            // Past 2^53 ms a Double cannot represent every whole millisecond, so only whole seconds are printed.
             return sign + String(format: "%.0fs", abs(seconds))
         }
 
@@ -98,9 +98,9 @@ extension DurationText {
             rest = rest.dropFirst(unit.count)
 
             guard let value = parseNumber(number) else {
-                let shown = number.isEmpty ? unit : number
+                let invalidText = number.isEmpty ? unit : number
                 throw DurationParseFailure(
-                    detail: "expected a number such as 30 or 1.5 but found \"\(shown)\""
+                    detail: "expected a number such as 30 or 1.5 but found \"\(invalidText)\""
                 )
             }
             guard !unit.isEmpty else {

@@ -175,9 +175,11 @@ private struct DateTimeScanner {
     private func resolveWallTime(_ time: CivilDateTime, fraction: Double) throws -> Date {
         guard position == characters.count else { throw unexpected() }
         guard let first = defaultTimeZone.instants(forWallSeconds: time.wallSeconds).first else {
-            let shown = String(format: "%04d-%02d-%02dT%02d:%02d", time.year, time.month, time.day, time.hour, time.minute)
+            let wallTimeText = String(
+                format: "%04d-%02d-%02dT%02d:%02d", time.year, time.month, time.day, time.hour, time.minute
+            )
             throw DateTimeParseFailure(
-                detail: "local time \(shown) does not exist in \(defaultTimeZone.identifier) because clocks skip it"
+                detail: "local time \(wallTimeText) does not exist in \(defaultTimeZone.identifier) because clocks skip it"
                     + " for daylight saving time; add an offset such as +01:00"
             )
         }

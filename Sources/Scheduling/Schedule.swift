@@ -6,7 +6,8 @@ import Foundation
 /// (`every 30s`, see `DurationText`).
 public enum Schedule: Sendable, Equatable, CustomStringConvertible {
     case cron(CronExpression)
-    /// Fires at `anchor + k * seconds` for whole numbers k of 0 or more; `seconds` must be greater than zero.
+    /// Interval that fires at `anchor + k * seconds` for whole numbers k of 0 or more. An interval of zero or less
+    /// never fires.
     case interval(seconds: Double)
 
     /// Parses a cron expression, a macro or `every DURATION`.
@@ -59,7 +60,7 @@ public enum Schedule: Sendable, Equatable, CustomStringConvertible {
     /// Returns the first fire time strictly after `date`, or nil when there is none.
     ///
     /// - Parameters:
-    ///   - timeZone: zone whose wall clock a cron expression is evaluated on; intervals ignore it.
+    ///   - timeZone: zone whose wall clock a cron expression is evaluated on. Intervals ignore it.
     ///   - anchor: first fire time of an interval, such as the daemon's start time. Nil means the Unix epoch
     ///     (1970-01-01T00:00:00Z), so an interval that divides a day, such as `every 5m`, fires on UTC clock
     ///     multiples. Before the anchor the next fire time is the anchor itself. Cron expressions ignore it.

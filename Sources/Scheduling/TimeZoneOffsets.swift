@@ -2,11 +2,11 @@ import Foundation
 
 /// Offset lookups shared by the cron search and the date-time parser.
 ///
-/// Both rely on `TimeZone.nextDaylightSavingTimeTransition(after:)`, which on Linux (Swift 6.3 Foundation) reports
-/// every UTC offset change in the tz database, including changes of standard time such as Europe/Moscow in 2014.
+/// Both rely on `TimeZone.nextDaylightSavingTimeTransition(after:)`. With Swift 6.3.1 Foundation on Linux it also
+/// reports changes of standard time, such as Europe/Moscow's in October 2014, not only daylight saving changes.
 extension TimeZone {
-    /// Longest span searched backward for a transition. Offset changes are hours apart from the times they move,
-    /// so two days covers every wall time that a transition skips or repeats.
+    /// Maximum span searched backward for a transition. A transition skips or repeats wall times only within
+    /// hours of itself, so two days covers every such wall time.
     static let transitionSearchWindow: TimeInterval = 2 * 86_400
 
     /// Wall-clock seconds of `date` in this zone, floored to a whole second.

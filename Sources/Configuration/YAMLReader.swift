@@ -13,7 +13,7 @@ struct YAMLReadError: Error {
 /// not resolved, so a document can never be read differently from how it looks. A stream with more than one
 /// document is rejected too.
 enum YAMLReader {
-    /// Returns the document's root node, or nil when the text holds no document (empty, or only comments).
+    /// Returns the document's root node, or nil when the text contains no document (empty, or only comments).
     ///
     /// - Throws: `YAMLReadError` with libyaml's problem text and line for a syntax error, and for anchors,
     ///   aliases, tags, non-scalar mapping keys and a second document.

@@ -61,7 +61,7 @@ final class ConfigurationDecoder {
 
     // MARK: Scalars
 
-    /// Any scalar as text, quoted or not, so `name: 123` is the string "123".
+    /// Reads any scalar as text, quoted or not, so `name: 123` is the string "123".
     func string(_ entry: YAMLMappingEntry, in keyPath: String, expected: String) -> String? {
         guard case .scalar(let scalar) = entry.value.content else {
             report(line: entry.value.line, keyPath: Self.join(keyPath, entry.key), "expected \(expected), found \(entry.value.kindName)")
@@ -70,7 +70,7 @@ final class ConfigurationDecoder {
         return scalar.text
     }
 
-    /// A plain whole number such as `50` or `-1`; range checks are the caller's.
+    /// Reads a plain whole number such as `50` or `-1`. Range checks are left to the caller.
     func integer(_ entry: YAMLMappingEntry, in keyPath: String) -> Int? {
         let path = Self.join(keyPath, entry.key)
         guard case .scalar(let scalar) = entry.value.content else {
@@ -89,7 +89,7 @@ final class ConfigurationDecoder {
         return value
     }
 
-    /// A plain `true` or `false`. YAML 1.1 spellings such as `yes`, `on` and `True` are rejected, not read as strings,
+    /// Reads a plain `true` or `false`. YAML 1.1 spellings such as `yes`, `on` and `True` are rejected, not read as strings,
     /// so that a value meant as a boolean never silently becomes text.
     func boolean(_ entry: YAMLMappingEntry, in keyPath: String) -> Bool? {
         if case .scalar(let scalar) = entry.value.content, scalar.isPlain {
@@ -100,7 +100,7 @@ final class ConfigurationDecoder {
         return nil
     }
 
-    /// A duration such as `500ms`, `30s`, `5m`, `1h` or `7d`, in seconds. A bare number is rejected because its
+    /// Reads a duration such as `500ms`, `30s`, `5m`, `1h` or `7d`, in seconds. A bare number is rejected because its
     /// unit would be a guess.
     func duration(_ entry: YAMLMappingEntry, in keyPath: String, allowsZero: Bool = false) -> Double? {
         guard let text = string(entry, in: keyPath, expected: "a duration such as 30s") else { return nil }
@@ -112,12 +112,12 @@ final class ConfigurationDecoder {
         }
     }
 
-    /// A list of scalars as text.
+    /// Reads a list of scalars as text.
     func stringList(_ entry: YAMLMappingEntry, in keyPath: String, expected: String) -> [String]? {
         stringItems(entry, in: keyPath, expected: expected)?.map(\.text)
     }
 
-    /// A list of scalars as text, each with its line.
+    /// Reads a list of scalars as text, each with its line.
     func stringItems(_ entry: YAMLMappingEntry, in keyPath: String, expected: String) -> [(text: String, line: Int)]? {
         let path = Self.join(keyPath, entry.key)
         guard case .sequence(let items) = entry.value.content else {
@@ -139,7 +139,7 @@ final class ConfigurationDecoder {
 
     // MARK: Environment and files
 
-    /// The value of the environment variable named by `entry`, such as `api_key_env: CHAT_API_KEY`. The value is a
+    /// Looks up the environment variable named by `entry`, such as `api_key_env: CHAT_API_KEY`. The value is a
     /// secret, so no message includes it.
     func secret(_ entry: YAMLMappingEntry, in keyPath: String) -> (name: String, value: String)? {
         guard let name = string(entry, in: keyPath, expected: "an environment variable name such as CHAT_API_KEY") else { return nil }
@@ -164,7 +164,7 @@ final class ConfigurationDecoder {
         return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
     }
 
-    /// An absolute, standardized path: `path` itself when absolute, else `path` below the configuration's folder.
+    /// Returns `path` when it is absolute, else `path` below the configuration's folder, standardized.
     func resolvedPath(_ path: String) -> String {
         URL(fileURLWithPath: path, relativeTo: baseDirectory).standardizedFileURL.path
     }

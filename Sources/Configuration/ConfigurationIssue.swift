@@ -4,10 +4,10 @@ public struct ConfigurationIssue: Sendable, Equatable, CustomStringConvertible {
     public var file: String
     /// 1-based line, or nil when the problem concerns the whole file (missing, unreadable, empty).
     public var line: Int?
-    /// Where the problem is, such as `targets[chat-prod].schedule` or `targets[0].budgets.p95`; empty for the file
-    /// as a whole and for YAML syntax errors. A target is named by its `name` when that name is valid, else by index.
+    /// Key path of the problem, such as `targets[chat-prod].schedule` or `targets[0].budgets.p95`. It is empty for the
+    /// file as a whole and for YAML syntax errors. A target is named by its `name` when that name is valid, else by index.
     public var keyPath: String
-    /// What is wrong and what is accepted. It never contains a secret's value.
+    /// Problem and accepted values. It never contains a secret's value.
     public var message: String
 
     public init(file: String, line: Int?, keyPath: String, message: String) {

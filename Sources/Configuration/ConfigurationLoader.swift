@@ -8,7 +8,7 @@ import Glibc
 public enum ConfigurationLoader {
     static let topLevelKeys = ["storage", "server", "alert", "targets"]
 
-    /// Reads the file at `path` and validates it; see `parse(text:sourcePath:environment:)`.
+    /// Reads the file at `path` and validates it like `parse(text:sourcePath:environment:)`.
     ///
     /// - Throws: `ConfigurationErrors` with one issue when the file is missing, unreadable or not UTF-8, and with
     ///   every issue found otherwise.
@@ -25,8 +25,8 @@ public enum ConfigurationLoader {
     /// Validates configuration `text`.
     ///
     /// - Parameters:
-    ///   - sourcePath: the file's path, shown in issues; relative paths in the file (`storage.path`, `prompts`)
-    ///     are resolved against its folder, which is itself resolved against the current directory.
+    ///   - sourcePath: the file's path as shown in issues. Relative paths in the file (`storage.path`, `prompts`)
+    ///     are resolved against its folder, and a relative folder against the current directory.
     ///   - environment: where `api_key_env` and `token_env` variables are looked up, such as
     ///     `ProcessInfo.processInfo.environment`.
     /// - Throws: `ConfigurationErrors` listing every issue in line order.
@@ -66,7 +66,7 @@ public enum ConfigurationLoader {
         return DaemonConfiguration(sourcePath: sourcePath, storage: storage, server: server, alert: alert, targets: targets)
     }
 
-    /// Sorts issues by line, keeping validation order within a line; the sort is stable because of the index.
+    /// Sorts issues by line. Comparing the index too keeps the validation order within a line.
     private static func sortedByLine(_ issues: [ConfigurationIssue]) -> [ConfigurationIssue] {
         issues.enumerated()
             .sorted { ($0.element.line ?? 0, $0.offset) < ($1.element.line ?? 0, $1.offset) }

@@ -51,7 +51,7 @@ public struct ServerSettings: Sendable, Equatable {
     public var host: String
     /// 1 to 65535.
     public var port: Int
-    /// Name of the environment variable that holds the token, from `token_env`.
+    /// Name of the environment variable that contains the token, from `token_env`.
     public var tokenEnv: String?
     /// The bearer token that requests other than `/healthz` must send; nil means no authentication. A secret.
     public var token: String?
@@ -74,9 +74,9 @@ public struct ServerSettings: Sendable, Equatable {
 
 /// An event that can trigger the alert command.
 public enum AlertEvent: String, Sendable, CaseIterable, Hashable {
-    /// A target's run failed after a passing run, or on its first run.
+    /// A target's run failed: a budget was exceeded or the run could not be carried out.
     case failure
-    /// A target's run passed after a failing run.
+    /// A target's run passed after a failure.
     case recovery
 }
 
@@ -113,9 +113,9 @@ public struct TargetSettings: Sendable {
     /// Upper bound of the random delay before each run, in seconds, from `jitter`; 0 by default.
     public var jitterSeconds: Double
     /// The run itself, validated with `SmokeOptions.validate()`. `targetName` is `name`, `promptsFile` is absolute and
-    /// `apiKey` holds the value of the `apiKeyEnv` variable.
+    /// `apiKey` is the value of the `apiKeyEnv` variable.
     public var options: SmokeOptions
-    /// Name of the environment variable that holds the API key, from `api_key_env`.
+    /// Name of the environment variable that contains the API key, from `api_key_env`.
     public var apiKeyEnv: String?
 
     public init(name: String, schedule: Schedule, scheduleText: String, timeZone: TimeZone, jitterSeconds: Double, options: SmokeOptions, apiKeyEnv: String?) {
@@ -144,9 +144,9 @@ extension ServerSettings: CustomReflectable {
 
 extension TargetSettings: CustomReflectable {
     public var customMirror: Mirror {
-        var shown = options
-        if shown.apiKey != nil { shown.apiKey = "<redacted>" }
-        shown.headers = shown.headers.map { header in
+        var redactedOptions = options
+        if redactedOptions.apiKey != nil { redactedOptions.apiKey = "<redacted>" }
+        redactedOptions.headers = redactedOptions.headers.map { header in
             (name: header.name, value: HeaderLine.isSensitive(header.name) ? "<redacted>" : header.value)
         }
         return Mirror(self, children: [
@@ -154,7 +154,7 @@ extension TargetSettings: CustomReflectable {
             "scheduleText": scheduleText,
             "timeZone": timeZone.identifier,
             "jitterSeconds": jitterSeconds,
-            "options": shown,
+            "options": redactedOptions,
             "apiKeyEnv": apiKeyEnv as Any,
         ])
     }

@@ -65,9 +65,10 @@ enum ListenAddress {
         return inet_pton(AF_INET6, text, &address) == 1
     }
 
-    /// RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, each 1 to 63 characters.
+    /// Checks for an RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, each 1 to 63
+    /// characters. Names of digits and dots only are rejected, so a mistyped IPv4 address such as 300.1.1.1 is caught.
     private static func isHostName(_ text: String) -> Bool {
-        guard text.utf8.count <= 253 else { return false }
+        guard text.utf8.count <= 253, !text.allSatisfy({ $0.isASCIIDigit || $0 == "." }) else { return false }
         return text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
             (1...63).contains(label.count)
                 && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }

@@ -6,7 +6,7 @@ extension ConfigurationDecoder {
     static let serverKeys = ["listen", "token_env"]
     static let alertKeys = ["command", "timeout", "on", "repeat"]
 
-    /// The `storage` section; nil `node` means the section is omitted and every default applies.
+    /// Reads the `storage` section. A nil `node` means that the section is omitted, so every default applies.
     func storage(_ node: YAMLNode?) -> StorageSettings {
         var settings = StorageSettings(path: resolvedPath(StorageSettings.defaultFileName))
         guard let node, let keys = mapping(node, keyPath: "storage", knownKeys: Self.storageKeys) else { return settings }
@@ -27,7 +27,7 @@ extension ConfigurationDecoder {
         return settings
     }
 
-    /// The `server` section; nil `node` means the section is omitted and every default applies.
+    /// Reads the `server` section. A nil `node` means that the section is omitted, so every default applies.
     func server(_ node: YAMLNode?) -> ServerSettings {
         var settings = ServerSettings()
         guard let node, let keys = mapping(node, keyPath: "server", knownKeys: Self.serverKeys) else { return settings }
@@ -48,7 +48,7 @@ extension ConfigurationDecoder {
         return settings
     }
 
-    /// The `alert` section, or nil when it is omitted or invalid.
+    /// Reads the `alert` section, or returns nil when it is omitted or invalid.
     func alert(_ node: YAMLNode?) -> AlertSettings? {
         guard let node, let keys = mapping(node, keyPath: "alert", knownKeys: Self.alertKeys) else { return nil }
         var settings = AlertSettings(command: [])

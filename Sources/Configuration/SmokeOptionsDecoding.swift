@@ -66,9 +66,9 @@ struct SmokeOptionsDecoding {
         if let entry = keys["simulate"],
            let names = decoder.stringItems(entry, in: keyPath, expected: "a list of failure names such as [pinecone]") {
             for (index, name) in names.enumerated() {
-                let shown = name.text
-                if check(entry, line: name.line, key: "simulate[\(index)]", shownValue: shown, { $0.simulate = [shown] }) {
-                    simulate.append(shown)
+                let failureName = name.text
+                if check(entry, line: name.line, key: "simulate[\(index)]", shownValue: failureName, { $0.simulate = [failureName] }) {
+                    simulate.append(failureName)
                 }
             }
         }
@@ -195,13 +195,13 @@ struct SmokeOptionsDecoding {
         }
     }
 
-    /// The text of a scalar entry as written, for messages.
+    /// Returns the text of a scalar entry as written, for messages.
     private func scalarText(_ entry: YAMLMappingEntry) -> String {
         if case .scalar(let scalar) = entry.value.content { return scalar.text }
         return entry.value.kindName
     }
 
-    /// A budget limit in the metric's unit: milliseconds for latencies, a fraction for rates.
+    /// Reads a budget limit in the metric's unit: milliseconds for latencies, a fraction for rates.
     private func budgetLimit(_ entry: YAMLMappingEntry, metric: BudgetMetric) -> Double? {
         let path = keyPath + ".budgets." + metric.rawValue
         guard case .scalar(let scalar) = entry.value.content else {
@@ -225,7 +225,7 @@ struct SmokeOptionsDecoding {
         return nil
     }
 
-    /// A decimal number such as `800`, `0.05` or `-1`; exponents, `inf` and `nan` are rejected.
+    /// Parses a decimal number such as `800`, `0.05` or `-1`. Exponents, `inf` and `nan` return nil.
     private static func decimal(_ text: String) -> Double? {
         let unsigned = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
         let parts = unsigned.split(separator: ".", omittingEmptySubsequences: false)
@@ -237,7 +237,7 @@ struct SmokeOptionsDecoding {
 
     // MARK: Messages
 
-    /// The message for a rejected value. It names the configuration key's value, not the command-line option.
+    /// Builds the message for a rejected value, naming the value as written in the file, not the command-line option.
     static func message(for error: SmokeOptionsError, shownValue: String?) -> String {
         switch error.option {
         case "api-key":
@@ -249,7 +249,7 @@ struct SmokeOptionsDecoding {
         }
     }
 
-    /// The configuration key for a `SmokeOptionsError.option`, such as `budgets.p95` for `budget-p95`.
+    /// Returns the configuration key for a `SmokeOptionsError.option`, such as `budgets.p95` for `budget-p95`.
     static func configKey(forOption option: String) -> String {
         if let metric = BudgetMetric.allCases.first(where: { $0.optionName.dropFirst(2) == option }) {
             return "budgets." + metric.rawValue

@@ -11,7 +11,8 @@ extension ConfigurationDecoder {
     ]
     static let budgetKeys = BudgetMetric.allCases.map(\.rawValue)
 
-    /// Every valid target; an issue is reported for each invalid one, for a missing or empty list and for duplicate names.
+    /// Returns every valid target and reports an issue for each invalid one, for a missing or empty list and for
+    /// duplicate names.
     func targets(_ entry: YAMLMappingEntry?, documentLine: Int) -> [TargetSettings] {
         guard let entry else {
             report(line: documentLine, keyPath: "", "missing required key \"targets\"; add a list with at least one target that has a name, url and schedule")
@@ -44,7 +45,7 @@ extension ConfigurationDecoder {
         return targets
     }
 
-    /// The target's `name` when it is set and valid, so key paths can use it in place of the index.
+    /// Returns the target's `name` when it is set and valid, so key paths can use it in place of the index.
     private static func validName(in node: YAMLNode) -> String? {
         guard case .mapping(let entries) = node.content,
               let entry = entries.first(where: { $0.key == "name" }),

@@ -1,7 +1,7 @@
 /// One node of a parsed YAML document, with the 1-based line where it starts.
 ///
 /// The tree keeps what validation needs: the scalar text with whether it was plain (unquoted), so `50` and `"50"`
-/// can be told apart, and every mapping entry in file order, duplicates included, so they can be reported.
+/// can be distinguished, and every mapping entry in file order, duplicates included, so they can be reported.
 struct YAMLNode {
     enum Content {
         case scalar(YAMLScalar)

@@ -13,7 +13,7 @@ struct YAMLReadError: Error {
 /// not resolved, so a document can never be read differently from how it looks. A stream with more than one
 /// document is rejected too.
 enum YAMLReader {
-    /// Returns the document's root node, or nil when the text holds no document (empty, or only comments).
+    /// Returns the document's root node, or nil when the text contains no document (empty, or only comments).
     ///
     /// - Throws: `YAMLReadError` with libyaml's problem text and line for a syntax error, and for anchors,
     ///   aliases, tags, non-scalar mapping keys and a second document.
@@ -71,6 +71,10 @@ private struct TreeBuilder {
         case mapping(line: Int, entries: [YAMLMappingEntry], pendingKey: (text: String, line: Int)?)
     }
 
+    /// Far deeper than any configuration needs, and shallow enough that the recursive release of the tree cannot
+    /// exhaust the call stack.
+    static let maximumDepth = 64
+
     private(set) var root: YAMLNode?
     private(set) var isFinished = false
     private var stack: [OpenCollection] = []
@@ -101,11 +105,11 @@ private struct TreeBuilder {
             try attach(YAMLNode(content: .scalar(scalar), line: line))
         case YAML_SEQUENCE_START_EVENT:
             try Self.rejectAnchorAndTag(anchor: event.data.sequence_start.anchor, tag: event.data.sequence_start.tag, line: line)
-            try checkKeyPosition(line: line)
+            try checkCollectionStart(line: line)
             stack.append(.sequence(line: line, items: []))
         case YAML_MAPPING_START_EVENT:
             try Self.rejectAnchorAndTag(anchor: event.data.mapping_start.anchor, tag: event.data.mapping_start.tag, line: line)
-            try checkKeyPosition(line: line)
+            try checkCollectionStart(line: line)
             stack.append(.mapping(line: line, entries: [], pendingKey: nil))
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             guard let closed = stack.popLast() else { break }
@@ -142,8 +146,11 @@ private struct TreeBuilder {
         }
     }
 
-    /// Rejects a list or mapping that starts where a mapping key is expected, before its contents are read.
-    private func checkKeyPosition(line: Int) throws {
+    /// Rejects a list or mapping that starts where a mapping key is expected, or nests too deeply.
+    private func checkCollectionStart(line: Int) throws {
+        guard stack.count < Self.maximumDepth else {
+            throw YAMLReadError(line: line, message: "lists and mappings nest more than \(Self.maximumDepth) levels deep; flatten the file")
+        }
         if case .mapping(_, _, nil) = stack.last {
             throw YAMLReadError(line: line, message: "a mapping key must be a plain name, not a list or mapping")
         }

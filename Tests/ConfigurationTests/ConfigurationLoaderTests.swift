@@ -487,6 +487,26 @@ final class ConfigurationLoaderTests: XCTestCase {
         ])
     }
 
+    func testUnknownKeyWithTiedSuggestionsListsKeys() throws {
+        XCTAssertEqual(try issues(minimalTarget + "    budgets: {p90: 900}\n"), [
+            "FILE:5: targets[chat].budgets.p90: unknown key \"p90\"; accepted keys: p50, p95, p99, error_rate, fallback_rate",
+        ])
+    }
+
+    func testListenRejectsBadIPv4() throws {
+        XCTAssertEqual(try issues("server:\n  listen: 300.1.1.1:9790\n" + minimalTarget), [
+            "FILE:2: server.listen: invalid address \"300.1.1.1:9790\": \"300.1.1.1\" is not an IP address or host name; use 127.0.0.1:9790 or [::1]:9790",
+        ])
+    }
+
+    func testDeepNestingRejected() throws {
+        let nested = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+
+        XCTAssertEqual(try issues(minimalTarget + "    simulate: \(nested)\n"), [
+            "FILE:5: lists and mappings nest more than 64 levels deep; flatten the file",
+        ])
+    }
+
     func testSeveralErrorsReportedTogether() throws {
         let text = """
         storage:

@@ -49,7 +49,7 @@ public struct StorageSettings: Sendable, Equatable {
 public struct ServerSettings: Sendable, Equatable {
     /// An IPv4 address, an IPv6 address without brackets (such as `::1`) or a host name.
     public var host: String
-    /// 1 to 65535.
+    /// 0 to 65535; 0 picks a free port.
     public var port: Int
     /// Name of the environment variable that contains the token, from `token_env`.
     public var tokenEnv: String?

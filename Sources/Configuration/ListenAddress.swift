@@ -4,7 +4,8 @@ import Glibc
 enum ListenAddress {
     static let example = "127.0.0.1:9790 or [::1]:9790"
 
-    /// Splits `text` into a host (IPv6 without brackets) and a port from 1 to 65535.
+    /// Splits `text` into a host (IPv6 without brackets) and a port from 0 to 65535; port 0 picks a free port, which the
+    /// daemon logs at start-up.
     ///
     /// - Throws: `ListenAddressError` when the host or port is missing, an IPv6 address lacks brackets, the host is
     ///   not an IP address or host name, or the port is not a whole number in range. An empty host (`:9790`) is
@@ -43,9 +44,9 @@ enum ListenAddress {
         }
 
         guard !portText.isEmpty, portText.allSatisfy(\.isASCIIDigit), portText.count <= 5,
-              let port = Int(portText), (1...65_535).contains(port)
+              let port = Int(portText), (0...65_535).contains(port)
         else {
-            throw ListenAddressError("invalid port \"\(portText)\"; expected a whole number from 1 to 65535")
+            throw ListenAddressError("invalid port \"\(portText)\"; expected a whole number from 0 to 65535")
         }
         return (host, port)
     }

@@ -166,31 +166,25 @@ public final class Daemon: DaemonStatusSource, @unchecked Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT, reloading on SIGHUP; returns the process exit code (0 after a clean stop).
+    /// A second SIGTERM or SIGINT during the graceful stop ends the process at once.
     public func runUntilSignalled() -> Int32 {
+        let signals = SignalRouter.shared
+        signals.setHandler(SIGHUP) { [self] in
+            logger.info("signal.received", [("signal", "SIGHUP")])
+            reload()
+        }
         let done = DispatchSemaphore(value: 0)
-        let queue = DispatchQueue(label: "loadsmoke.signals")
-        var sources: [DispatchSourceSignal] = []
-        for signalNumber in [SIGTERM, SIGINT, SIGHUP] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
-            source.setEventHandler { [self] in
-                if signalNumber == SIGHUP {
-                    logger.info("signal.received", [("signal", "SIGHUP")])
-                    reload()
-                } else {
-                    logger.info("signal.received", [("signal", signalNumber == SIGTERM ? "SIGTERM" : "SIGINT")])
-                    done.signal()
-                }
+        for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
+            signals.setHandler(number) { [self] in
+                logger.info("signal.received", [("signal", name)])
+                done.signal()
             }
-            source.resume()
-            sources.append(source)
         }
         done.wait()
-        // A second SIGTERM or SIGINT during the graceful stop ends the process at once.
-        for source in sources { source.cancel() }
-        signal(SIGTERM, SIG_DFL)
-        signal(SIGINT, SIG_DFL)
+        signals.setHandler(SIGTERM, nil)
+        signals.setHandler(SIGINT, nil)
         stop()
+        signals.setHandler(SIGHUP, nil)
         return 0
     }
 }

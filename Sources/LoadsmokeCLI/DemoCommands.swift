@@ -1,4 +1,7 @@
+import Configuration
+import Daemon
 import DemoAPI
+import Scheduling
 import Dispatch
 import Foundation
 import SmokeRunner
@@ -85,7 +88,7 @@ enum ServeDemoCommand {
         }
         let host = options.host.contains(":") ? "[\(options.host)]" : options.host
         console.error("demo chat API listening on http://\(host):\(service.port) (POST /chat, GET /healthz); press Ctrl+C to stop")
-        waitForTermination()
+        SignalRouter.shared.waitForTermination()
         service.stop()
         console.error("demo chat API stopped")
         return ExitCode.success
@@ -96,12 +99,19 @@ enum ServeDemoCommand {
 enum DemoCommand {
     static let spec = CommandSpec(
         name: "demo",
-        summary: "Start the demo chat API in-process and run a smoke run against it with the default options.",
+        summary: "Start the demo chat API in-process, run a smoke run against it, then run a demo daemon until Ctrl+C.",
         usage: "[options]",
         options: [
-            .flag("pinecone-down", "Simulate a primary vector-store outage, so every answer takes the fallback path."),
+            .flag("pinecone-down", "Simulate a primary vector-store outage in the first smoke run, so every answer takes the fallback path."),
+            .flag("once", "Stop after the first smoke run and exit with its code."),
+            .value("db", "FILE", "SQLite file of the demo daemon (default: loadsmoke-demo.db in the working folder)."),
+            .value("listen", "HOST:PORT", "Status endpoint of the demo daemon (default: 127.0.0.1:9790, or a free port when that is taken)."),
         ],
-        discussion: "Nothing leaves this machine: the demo API listens on a free port of 127.0.0.1."
+        discussion: """
+        Nothing leaves this machine: the demo API listens on a free port of 127.0.0.1. The demo daemon checks two
+        targets every 10 s, 'demo-chat' (normal traffic) and 'demo-outage' (pinecone down, fallback budget 100 %),
+        stores the runs and serves /status, /runs, /trend and /metrics.
+        """
     )
 
     static func execute(_ arguments: [String], console: Console) -> Int32 {
@@ -142,23 +152,8 @@ enum DemoCommand {
             return ExitCode.failure
         }
         let invocation = RunCommand.Invocation(options: options)
-        return SmokeSession(run: run, invocation: invocation, console: console).start()
+        let exitCode = SmokeSession(run: run, invocation: invocation, console: console).start()
+        if parsed.has("once") || exitCode == ExitCode.interrupted { return exitCode }
+        return DemoDaemon.run(demoPort: service.port, arguments: parsed, console: console)
     }
-}
-
-/// Blocks until SIGINT or SIGTERM arrives.
-func waitForTermination() {
-    let done = DispatchSemaphore(value: 0)
-    var sources: [DispatchSourceSignal] = []
-    for signalNumber in [SIGINT, SIGTERM] {
-        signal(signalNumber, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-        source.setEventHandler { done.signal() }
-        source.resume()
-        sources.append(source)
-    }
-    done.wait()
-    for source in sources { source.cancel() }
-    signal(SIGINT, SIG_DFL)
-    signal(SIGTERM, SIG_DFL)
 }

@@ -84,19 +84,15 @@ struct SmokeSession {
 
 /// Turns the first SIGINT into a graceful stop; a second one exits at once with 130.
 final class InterruptHandler: @unchecked Sendable {
-    private let source: DispatchSourceSignal
     private let lock = NSLock()
     private var count = 0
 
     init(console: Console, onFirstInterrupt: @escaping @Sendable () -> Void) {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [weak self] in
-            guard let self else { return }
-            self.lock.lock()
-            self.count += 1
+        SignalRouter.shared.setHandler(SIGINT) { [self] in
+            lock.lock()
+            count += 1
             let count = self.count
-            self.lock.unlock()
+            lock.unlock()
             if count == 1 {
                 console.error("\ninterrupted: stopping; requests in flight get \(Int(SmokeSession.interruptGraceSeconds)) s to finish (press Ctrl+C again to quit now)")
                 onFirstInterrupt()
@@ -104,11 +100,9 @@ final class InterruptHandler: @unchecked Sendable {
                 _exit(ExitCode.interrupted)
             }
         }
-        source.resume()
     }
 
     func restore() {
-        source.cancel()
-        signal(SIGINT, SIG_DFL)
+        SignalRouter.shared.setHandler(SIGINT, nil)
     }
 }

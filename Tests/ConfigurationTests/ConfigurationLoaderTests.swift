@@ -436,7 +436,7 @@ final class ConfigurationLoaderTests: XCTestCase {
 
     func testListenRejectsBadPort() throws {
         XCTAssertEqual(try issues("server:\n  listen: 127.0.0.1:70000\n" + minimalTarget), [
-            "FILE:2: server.listen: invalid address \"127.0.0.1:70000\": invalid port \"70000\"; expected a whole number from 1 to 65535",
+            "FILE:2: server.listen: invalid address \"127.0.0.1:70000\": invalid port \"70000\"; expected a whole number from 0 to 65535",
         ])
     }
 
@@ -512,7 +512,7 @@ final class ConfigurationLoaderTests: XCTestCase {
         storage:
           retention: forever
         server:
-          listen: 127.0.0.1:0
+          listen: 127.0.0.1:65536
         targets:
           - name: chat-prod
             url: http://127.0.0.1:8000
@@ -525,7 +525,7 @@ final class ConfigurationLoaderTests: XCTestCase {
 
         XCTAssertEqual(found, [
             "FILE:2: storage.retention: \(durationErrorText("forever"))",
-            "FILE:4: server.listen: invalid address \"127.0.0.1:0\": invalid port \"0\"; expected a whole number from 1 to 65535",
+            "FILE:4: server.listen: invalid address \"127.0.0.1:65536\": invalid port \"65536\"; expected a whole number from 0 to 65535",
             "FILE:8: targets[chat-prod].schedule: \(scheduleErrorText("61 * * * *"))",
             "FILE:9: targets[chat-prod].concurency: unknown key \"concurency\"; did you mean \"concurrency\"?",
             "FILE:10: targets[1].name: duplicate target name \"chat-prod\"; it is already used on line 6, and names must be unique",

@@ -91,6 +91,7 @@ struct SpawnedAlertProcess {
         sigemptyset(&emptySet)
         try check(posix_spawnattr_setsigmask(attributes, &emptySet), "posix_spawnattr_setsigmask")
         // The daemon ignores SIGPIPE, and exec keeps ignored dispositions, so every signal is reset to its default.
+        // NOTE: glibc 2.36 leaves its internal signals 32 and 33 ignored in the child anyway, and sigfillset omits them.
         var allSignals = sigset_t()
         sigfillset(&allSignals)
         try check(posix_spawnattr_setsigdefault(attributes, &allSignals), "posix_spawnattr_setsigdefault")

@@ -119,7 +119,7 @@ struct AlertSupervisor {
     /// Sends `SIGTERM` to the process group, waits up to the grace period for the leader to exit while still reading
     /// output, then sends `SIGKILL` to the group and reaps the leader.
     private mutating func terminateProcessGroup() -> AlertTermination {
-        _ = killpg(pid, SIGTERM)
+        signalProcessGroup(SIGTERM)
 
         let graceDeadline = Self.monotonicSeconds() + graceSeconds
         while !hasExitedWithoutReaping() {
@@ -130,8 +130,15 @@ struct AlertSupervisor {
 
         // The leader is not reaped yet, so the group id cannot belong to another process group. SIGKILL also stops
         // background processes that ignore SIGTERM or outlive their leader.
-        _ = killpg(pid, SIGKILL)
+        signalProcessGroup(SIGKILL)
         return reapBlocking()
+    }
+
+    private func signalProcessGroup(_ signalNumber: Int32) {
+        // The group exists while its leader is unreaped, so this fallback only matters if the spawn attributes change.
+        if killpg(pid, signalNumber) != 0 {
+            _ = kill(pid, signalNumber)
+        }
     }
 
     private func reapIfExited() -> AlertTermination? {

@@ -60,7 +60,7 @@ final class AlertCommandTests: XCTestCase {
         XCTAssertEqual(Array(result.output.utf8), report)
     }
 
-    func testCommandClosingStdinEarlyDoesNotRaiseSignal() throws {
+    func testStdinClosedEarlyRaisesNoSignal() throws {
         // The script closes stdin at once and stays alive, so the runner's next write fails with EPIPE.
         let script = try writeScript("close-stdin", "exec 0<&-\nsleep 0.3\necho done")
 
@@ -75,7 +75,7 @@ final class AlertCommandTests: XCTestCase {
         XCTAssertFalse(isSignalBlocked(SIGPIPE))
     }
 
-    func testCommandExitingWithoutReadingStdin() throws {
+    func testUnreadStdinIsDropped() throws {
         let script = try writeScript("ignore-stdin", "exit 0")
 
         let result = AlertCommand.run(
@@ -252,7 +252,7 @@ final class AlertCommandTests: XCTestCase {
         XCTAssertTrue(waitUntilStopped(backgroundPID, seconds: 5))
     }
 
-    func testBackgroundProcessHoldingOutputDoesNotHang() throws {
+    func testBackgroundProcessDoesNotHangRunner() throws {
         let pidFile = directory.appendingPathComponent("background.pid").path
         let script = try writeScript("background", #"sleep 30 & echo $! > "$1"; echo started"#)
         let started = Date()
@@ -284,7 +284,7 @@ final class AlertCommandTests: XCTestCase {
         XCTAssertFalse(result.isSuccessful)
     }
 
-    func testFileWithoutExecutePermissionGivesLaunchError() throws {
+    func testNonExecutableFileGivesLaunchError() throws {
         let path = try writeScript("not-executable", "echo never", permissions: 0o644)
 
         let result = AlertCommand.run(AlertInvocation(command: [path], timeoutSeconds: 10))
@@ -306,7 +306,7 @@ final class AlertCommandTests: XCTestCase {
         XCTAssertEqual(result.launchError?.hasPrefix("alert command is empty"), true)
     }
 
-    func testNonPositiveTimeoutGivesLaunchError() {
+    func testInvalidTimeoutGivesLaunchError() {
         for timeout in [0, -1, Double.nan, Double.infinity] {
             let result = AlertCommand.run(AlertInvocation(command: ["/bin/cat"], timeoutSeconds: timeout))
 
@@ -416,7 +416,7 @@ final class AlertCommandTests: XCTestCase {
         return try XCTUnwrap(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
-    /// Whether the process exists and is not a zombie, from the state field of /proc/<pid>/stat.
+    /// Checks the state field of /proc/<pid>/stat for a process that exists and is not a zombie.
     private func isRunning(_ pid: pid_t) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let commandEnd = stat.range(of: ") ", options: .backwards)
@@ -433,7 +433,7 @@ final class AlertCommandTests: XCTestCase {
         return !isRunning(pid)
     }
 
-    /// Parses lines such as "SigBlk:\t0000000000010000" from /proc/<pid>/status, where bit n - 1 stands for signal n.
+    /// Parses lines such as "SigBlk:\t0000000000010000" from /proc/<pid>/status, where bit n - 1 is signal n.
     private func signalMasks(fromStatus status: String) -> [String: UInt64] {
         var masks: [String: UInt64] = [:]
         for line in status.split(separator: "\n") {

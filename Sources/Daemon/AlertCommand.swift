@@ -111,8 +111,8 @@ public enum AlertCommand {
             return failedLaunch(problem, startedAt: now)
         }
 
-        // A write to a stdin pipe that the command closed raises SIGPIPE in this thread. Blocking it here, and
-        // consuming it before unblocking, keeps the process's disposition (ignore, in the daemon) untouched.
+        // A write to a stdin pipe that the command closed raises SIGPIPE in this thread. Blocking it here and consuming
+        // it before unblocking leaves the process-wide disposition alone, which the daemon sets to ignore.
         let pipeSignalGuard = PipeSignalGuard()
         defer { pipeSignalGuard.restore() }
 

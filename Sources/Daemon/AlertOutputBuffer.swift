@@ -47,7 +47,7 @@ struct AlertOutputBuffer {
         } else if lead & 0b1111_1000 == 0b1111_0000 {
             expectedLength = 4
         } else {
-            // An ASCII byte, or bytes that are not UTF-8 at all: lossy decoding already shows those as they are.
+            // The last sequence is ASCII or invalid UTF-8, so nothing is trimmed and lossy decoding replaces the latter.
             return bytes.count
         }
         return index + expectedLength > bytes.count ? index : bytes.count

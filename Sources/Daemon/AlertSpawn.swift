@@ -48,7 +48,7 @@ struct SpawnedAlertProcess {
             throw error
         }
 
-        // Only the child keeps these ends, so the parent sees end-of-file on output once the child's side closes.
+        // Only the child keeps these ends, so the parent reads end-of-file on output once the child's side closes.
         close(stdinPipe.readEnd)
         close(outputPipe.writeEnd)
         setNonBlocking(stdinPipe.writeEnd)
@@ -91,6 +91,7 @@ struct SpawnedAlertProcess {
         sigemptyset(&emptySet)
         try check(posix_spawnattr_setsigmask(attributes, &emptySet), "posix_spawnattr_setsigmask")
         // The daemon ignores SIGPIPE, and exec keeps ignored dispositions, so every signal is reset to its default.
+        // NOTE: glibc 2.36 leaves its internal signals 32 and 33 ignored in the child anyway, and sigfillset omits them.
         var allSignals = sigset_t()
         sigfillset(&allSignals)
         try check(posix_spawnattr_setsigdefault(attributes, &allSignals), "posix_spawnattr_setsigdefault")
@@ -125,15 +126,9 @@ struct SpawnedAlertProcess {
     /// Opens a pipe whose ends are close-on-exec from creation, so a process spawned by another thread in the meantime
     /// never inherits them.
     private static func openPipe() throws(AlertLaunchFailure) -> (readEnd: Int32, writeEnd: Int32) {
+        guard let pipe2 = GNUFunctions.pipe2 else { throw AlertLaunchFailure(call: "dlsym pipe2", code: ENOSYS) }
         var descriptors: [Int32] = [-1, -1]
-        if let pipe2 = GNUFunctions.pipe2 {
-            guard pipe2(&descriptors, O_CLOEXEC) == 0 else { throw AlertLaunchFailure(call: "pipe2", code: errno) }
-        } else {
-            // NOTE: This fallback leaves a short window in which another thread's spawn can inherit the pipe.
-            guard pipe(&descriptors) == 0 else { throw AlertLaunchFailure(call: "pipe", code: errno) }
-            _ = fcntl(descriptors[0], F_SETFD, FD_CLOEXEC)
-            _ = fcntl(descriptors[1], F_SETFD, FD_CLOEXEC)
-        }
+        guard pipe2(&descriptors, O_CLOEXEC) == 0 else { throw AlertLaunchFailure(call: "pipe2", code: errno) }
         return (descriptors[0], descriptors[1])
     }
 

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-/// How an alert process ended, decoded from a `waitpid` status.
+/// Exit status or terminating signal of an alert process, decoded from a `waitpid` status.
 struct AlertTermination: Equatable {
     var exitStatus: Int32?
     var signal: Int32?
@@ -49,8 +49,8 @@ struct AlertSupervisor {
     private static let writeChunkSize = 64 * 1024
     /// Cap on bytes read per wake-up, so a command that writes without pause cannot keep the loop from its deadline.
     private static let readLimitPerWake = 1 << 20
-    /// Bytes read after the process exits: Linux's default `/proc/sys/fs/pipe-max-size`, the most a pipe holds unless
-    /// an administrator raised it.
+    /// Bytes read after the process exits. It equals Linux's default `/proc/sys/fs/pipe-max-size`, which caps a pipe's
+    /// capacity unless an administrator raised it.
     private static let readLimitAfterExit = 1 << 20
 
     private let pid: pid_t
@@ -119,7 +119,7 @@ struct AlertSupervisor {
     /// Sends `SIGTERM` to the process group, waits up to the grace period for the leader to exit while still reading
     /// output, then sends `SIGKILL` to the group and reaps the leader.
     private mutating func terminateProcessGroup() -> AlertTermination {
-        _ = killpg(pid, SIGTERM)
+        signalProcessGroup(SIGTERM)
 
         let graceDeadline = Self.monotonicSeconds() + graceSeconds
         while !hasExitedWithoutReaping() {
@@ -130,8 +130,15 @@ struct AlertSupervisor {
 
         // The leader is not reaped yet, so the group id cannot belong to another process group. SIGKILL also stops
         // background processes that ignore SIGTERM or outlive their leader.
-        _ = killpg(pid, SIGKILL)
+        signalProcessGroup(SIGKILL)
         return reapBlocking()
+    }
+
+    private func signalProcessGroup(_ signalNumber: Int32) {
+        // The group exists while its leader is unreaped, so this fallback only matters if the spawn attributes change.
+        if killpg(pid, signalNumber) != 0 {
+            _ = kill(pid, signalNumber)
+        }
     }
 
     private func reapIfExited() -> AlertTermination? {
@@ -154,7 +161,7 @@ struct AlertSupervisor {
         }
     }
 
-    /// Whether the leader has exited, checked with `WNOWAIT` so that it stays a zombie and keeps its group id reserved.
+    /// Checks with `WNOWAIT` whether the leader has exited, which leaves it a zombie that keeps its group id reserved.
     private func hasExitedWithoutReaping() -> Bool {
         while true {
             var info = siginfo_t()
@@ -210,8 +217,8 @@ struct AlertSupervisor {
             if written < 0 && writeError == EINTR { continue }
             if written < 0 && (writeError == EAGAIN || writeError == EWOULDBLOCK) { return }
 
-            // EPIPE means the command closed its stdin early, which is its right, so the rest of the input is dropped.
-            // NOTE: Other write errors drop the rest of the input silently, because the result has no field for them.
+            // EPIPE means the command closed its stdin early, which is allowed, so the rest of the input is dropped.
+            // Other errors, such as EBADF, would be programming errors, and they also end the input.
             if written < 0 && writeError == EPIPE {
                 hasWrittenToClosedPipe = true
             }

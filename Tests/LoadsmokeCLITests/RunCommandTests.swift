@@ -178,7 +178,7 @@ final class RunCommandTests: XCTestCase {
     }
 
     func testDemoCommandShowsFullReport() throws {
-        let result = try LoadsmokeProcess.run(["demo"])
+        let result = try LoadsmokeProcess.run(["demo", "--once"])
         XCTAssertTrue([0, 1].contains(result.exitCode), result.stderr)
         XCTAssertTrue(result.stdout.contains("METRICS"), result.stdout)
         XCTAssertTrue(result.stdout.contains("BUDGET CHECKS"))

@@ -38,7 +38,7 @@ struct CommandSpec {
             var left = option.short.map { "-\($0), " } ?? "    "
             left += "--\(option.name)"
             if let valueName = option.valueName { left += " \(valueName)" }
-            return (left, option.help + (option.isRepeatable ? " (repeatable)" : ""))
+            return (left, option.help + (option.isRepeatable ? " Repeatable." : ""))
         } + [("-h, --help", "Show this help.")]
         let width = min(34, rows.map { $0.0.count }.max() ?? 0)
         for (left, right) in rows {

@@ -18,8 +18,8 @@ extension SmokeReport {
                 ("failed", .integer(summary.failed)),
                 ("fallbacks", .integer(summary.fallbacks)),
                 ("aborted", .integer(abortedInFlight)),
-                ("duration_s", .number(summary.durationSeconds)),
-                ("throughput_rps", .number(summary.throughput)),
+                ("duration_s", .number(SmokeReport.rounded(summary.durationSeconds, places: 6))),
+                ("throughput_rps", .number(SmokeReport.rounded(summary.throughput, places: 3))),
                 ("error_rate", .number(summary.errorRate)),
                 ("fallback_rate", .number(summary.fallbackRate)),
             ])),
@@ -59,13 +59,14 @@ extension SmokeReport {
 
     static func distributionJSON(_ distribution: Distribution?) -> JSONValue {
         guard let distribution else { return .null }
+        // Milliseconds to the microsecond: curl's timers have microsecond resolution, so more digits are noise.
         return .object([
-            ("p50", .number(distribution.p50)),
-            ("p95", .number(distribution.p95)),
-            ("p99", .number(distribution.p99)),
-            ("mean", .number(distribution.mean)),
-            ("min", .number(distribution.min)),
-            ("max", .number(distribution.max)),
+            ("p50", .number(rounded(distribution.p50, places: 3))),
+            ("p95", .number(rounded(distribution.p95, places: 3))),
+            ("p99", .number(rounded(distribution.p99, places: 3))),
+            ("mean", .number(rounded(distribution.mean, places: 3))),
+            ("min", .number(rounded(distribution.min, places: 3))),
+            ("max", .number(rounded(distribution.max, places: 3))),
             ("count", .integer(distribution.count)),
         ])
     }
@@ -78,5 +79,10 @@ extension SmokeReport {
             ("unit", .string(result.metric.unit)),
             ("passed", .bool(result.passed)),
         ])
+    }
+
+    static func rounded(_ value: Double, places: Int) -> Double {
+        let scale = pow(10, Double(places))
+        return (value * scale).rounded() / scale
     }
 }

@@ -5,7 +5,7 @@ import Storage
 /// Decides which alert, if any, a finished run triggers, from the target's failing streak.
 ///
 /// A run with status `failed` or `error` starts or continues a failing streak; `passed` ends it. The first failing
-/// run of a streak sends `failure`; while the streak lasts, `failure` is sent again only when `repeatSeconds` have
+/// run of a streak sends `failure`. While the streak lasts, `failure` is sent again only when `repeatSeconds` have
 /// passed since the last alert. The first passing run after a streak sends `recovery`. Interrupted runs change
 /// nothing. Events not configured are never sent, but the streak is still tracked.
 public struct AlertPolicy: Sendable, Equatable {
@@ -17,7 +17,7 @@ public struct AlertPolicy: Sendable, Equatable {
         self.repeatSeconds = repeatSeconds
     }
 
-    /// What the policy remembers about one target between runs.
+    /// The policy's memory of one target between runs.
     public struct TargetState: Sendable, Equatable {
         /// nil until the target's first run with a verdict.
         public var isFailing: Bool?

@@ -5,7 +5,7 @@ import Storage
 
 /// JSON shapes of stored runs, shared by the status endpoint and `loadsmoke history --json`.
 public enum RunJSON {
-    /// A stored run without its full report: status, times, totals, latency, errors, budgets and alert.
+    /// Encodes a stored run without its full report: status, times, totals, latency, errors, budgets and alert.
     public static func summary(_ record: RunRecord) -> JSONValue {
         var alert: JSONValue = .null
         if let record = record.alert {

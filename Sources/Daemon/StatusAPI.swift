@@ -5,7 +5,7 @@ import JSONCoding
 import Scheduling
 import Storage
 
-/// What the status endpoint reads from the running daemon besides the store.
+/// Daemon state that the status endpoint reads besides the store.
 protocol DaemonStatusSource: AnyObject, Sendable {
     var targets: [TargetSettings] { get }
     var nextFireDates: [String: Date] { get }
@@ -215,7 +215,7 @@ final class StatusAPI: @unchecked Sendable {
     }
 }
 
-/// A request parameter that cannot be used; answered with 400 and the message.
+/// An invalid request parameter, returned as 400 with the message.
 struct QueryError: Error {
     let message: String
     init(_ message: String) { self.message = message }
@@ -223,7 +223,7 @@ struct QueryError: Error {
 
 /// Parameter formats shared by /runs, /trend and `loadsmoke history`.
 public enum QueryParsing {
-    /// A point in time: an ISO 8601 timestamp (`2026-12-01T00:00:00Z`, UTC when no offset is given) or a duration
+    /// Parses a point in time: an ISO 8601 timestamp (`2026-12-01T00:00:00Z`, UTC when no offset is given) or a duration
     /// before `now` (`24h`, `7d`).
     public static func time(_ text: String, name: String, now: Date = Date()) throws -> Date {
         if let seconds = try? DurationText.parse(text) {

@@ -76,7 +76,7 @@ struct ParsedArguments {
 
     func has(_ name: String) -> Bool { values[name] != nil }
 
-    /// The last value given for `name` (a repeated single-value option keeps the last, as most tools do).
+    /// Returns the last value given for `name`, so a repeated single-value option keeps its last value, as most tools do.
     func value(_ name: String) -> String? { values[name]?.last }
 
     func all(_ name: String) -> [String] { values[name] ?? [] }

@@ -276,7 +276,7 @@ enum HistoryCommand {
 }
 
 extension ParsedArguments {
-    /// A duration option such as `10s` or `500ms`, in seconds.
+    /// Parses a duration option such as `10s` or `500ms` into seconds.
     func duration(_ name: String, command: String, allowsZero: Bool = false) throws -> Double? {
         guard let text = value(name) else { return nil }
         do {

@@ -45,7 +45,7 @@ enum RunCommand {
         """
     )
 
-    /// What the command line asks for beyond the smoke options: where the result goes.
+    /// Output settings of the command line beyond the smoke options: where the result goes.
     struct Invocation {
         var options: SmokeOptions
         var isJSON = false

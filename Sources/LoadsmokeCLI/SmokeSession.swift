@@ -14,7 +14,7 @@ struct SmokeSession {
     let run: SmokeRun
     let invocation: RunCommand.Invocation
     let console: Console
-    /// Where `--store` appends the run; closed when the session ends.
+    /// The database that `--store` appends the run to; closed when the session ends.
     var store: RunStore?
 
     /// Seconds the requests in flight get to finish after Ctrl+C.

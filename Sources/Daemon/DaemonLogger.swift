@@ -25,6 +25,9 @@ public final class DaemonLogger: @unchecked Sendable {
 
     /// Seconds between `repeats=N` summaries of the same suppressed error.
     static let repeatSummaryInterval = 60.0
+    /// Distinct errors remembered for repeat counting; past it the table is cleared, so causes that embed changing
+    /// text cannot grow it without bound over months (the next occurrence of each is then logged again).
+    static let maximumTrackedErrors = 1000
 
     /// - Parameter sink: receives each finished line without its newline; defaults to stderr.
     public init(isDebugEnabled: Bool = false, sink: (@Sendable (String) -> Void)? = nil) {
@@ -68,6 +71,7 @@ public final class DaemonLogger: @unchecked Sendable {
             }
         } else {
             shouldLog = true
+            if repeats.count >= DaemonLogger.maximumTrackedErrors { repeats.removeAll() }
             repeats[identity] = (count: 1, lastSummary: now)
         }
         lock.unlock()

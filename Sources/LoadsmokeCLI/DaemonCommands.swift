@@ -46,6 +46,7 @@ enum DaemonCommand {
         let path = parsed.value("config")!
         guard let configuration = loadConfiguration(path, console: console) else { return ExitCode.usage }
         let logger = DaemonLogger(isDebugEnabled: parsed.has("debug"))
+        logger.info("config.loaded", [("config", path), ("targets", configuration.targets.map(\.name).joined(separator: ","))])
         let daemon: Daemon
         do {
             daemon = try Daemon(configuration: configuration, configurationPath: path, environment: ProcessInfo.processInfo.environment, logger: logger)

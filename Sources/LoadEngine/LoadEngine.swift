@@ -46,10 +46,14 @@ public struct EngineOutcome: Sendable {
 public final class LoadEngine {
     private let plan: LoadPlan
     private let multi: UnsafeMutableRawPointer
+    /// Header lines every request carries; a per-request id header is appended to a copy of them.
+    private let headerLines: [String]
     private let headerList: CurlHeaderList
     /// Request bodies in stable memory: CURLOPT_POSTFIELDS points into them without copying.
     private let bodyBuffers: [UnsafeMutableRawBufferPointer]
     private var transfers: [Transfer] = []
+    /// Methods sent without a body when the body is empty.
+    private static let bodylessMethods: Set<String> = ["GET", "HEAD", "DELETE", "OPTIONS"]
 
     public init(plan: LoadPlan) throws {
         precondition(!plan.bodies.isEmpty, "a load plan needs at least one body")
@@ -58,10 +62,12 @@ public final class LoadEngine {
         self.plan = plan
         self.multi = multi
 
-        var lines = ["Content-Type: application/json", "Accept: application/json"]
+        let accept = plan.stream == nil ? "application/json" : "text/event-stream, application/x-ndjson, application/json"
+        var lines = ["Content-Type: application/json", "Accept: \(accept)"]
         lines += plan.headers.map { "\($0.name): \($0.value)" }
         // An empty Expect header stops curl from waiting for 100 Continue before sending large bodies.
         lines.append("Expect:")
+        headerLines = lines
         headerList = try CurlHeaderList(lines)
 
         bodyBuffers = plan.bodies.map { body in
@@ -73,7 +79,10 @@ public final class LoadEngine {
         let workerCount = max(1, min(plan.concurrency, plan.requestCount))
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, workerCount)
         for _ in 0..<workerCount {
-            let transfer = try Transfer(maxBodyBytes: plan.maxBodyBytes, fallbackHeader: plan.fallbackSignal.headerName)
+            let transfer = try Transfer(
+                maxBodyBytes: plan.maxBodyBytes, fallbackSignal: plan.fallbackSignal,
+                keepsHeaders: !plan.checks.headers.isEmpty, streamFormat: plan.stream
+            )
             try configure(transfer)
             transfers.append(transfer)
         }
@@ -126,11 +135,9 @@ public final class LoadEngine {
 
         func startNext() throws {
             while inFlight < transfers.count, nextIndex < plan.requestCount, stopDeadline == nil, let transfer = idle.popLast() {
-                transfer.reset(requestIndex: nextIndex)
-                let buffer = bodyBuffers[nextIndex % bodyBuffers.count]
-                let bodyLength = plan.bodies[nextIndex % plan.bodies.count].count
-                try check(ccurl_easy_setopt_off_t(transfer.handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bodyLength)), "CURLOPT_POSTFIELDSIZE_LARGE")
-                try check(ccurl_easy_setopt_pointer(transfer.handle, CURLOPT_POSTFIELDS, buffer.baseAddress), "CURLOPT_POSTFIELDS")
+                transfer.reset(requestIndex: nextIndex, at: monotonicSeconds())
+                try prepareRequest(transfer, index: nextIndex)
+                transfer.isActive = true
                 let added = curl_multi_add_handle(multi, transfer.handle)
                 guard added == CURLM_OK else {
                     throw CurlError(description: "curl_multi_add_handle failed: \(String(cString: curl_multi_strerror(added)))")
@@ -157,6 +164,7 @@ public final class LoadEngine {
                 guard let contextPointer else { continue }
                 let transfer = Unmanaged<Transfer>.fromOpaque(UnsafeRawPointer(contextPointer)).takeUnretainedValue()
                 curl_multi_remove_handle(multi, handle)
+                transfer.isActive = false
                 recorder.add(result(of: transfer, code: code))
                 lastEnd = monotonicSeconds()
                 inFlight -= 1
@@ -164,6 +172,18 @@ public final class LoadEngine {
             }
 
             let now = monotonicSeconds()
+            // A stream that stopped sending mid-body is cut off here; curl's own timeout covers the whole request.
+            if let stream = plan.stream {
+                for transfer in transfers where transfer.isActive && transfer.lastBodyTime > 0 && now - transfer.lastBodyTime > stream.idleTimeoutSeconds {
+                    curl_multi_remove_handle(multi, transfer.handle)
+                    transfer.isActive = false
+                    transfer.abortReason = String(format: "stream stalled: no data for %.1f s (--stream-idle-timeout)", now - transfer.lastBodyTime)
+                    recorder.add(result(of: transfer, code: CURLE_OK))
+                    lastEnd = now
+                    inFlight -= 1
+                    idle.append(transfer)
+                }
+            }
             if stopDeadline == nil, stop.isRequested { stopDeadline = now + graceSeconds }
             if let deadline = stopDeadline, now >= deadline, inFlight > 0 { break }
             try startNext()
@@ -187,6 +207,34 @@ public final class LoadEngine {
             wasInterrupted: stopDeadline != nil,
             abortedInFlight: aborted
         )
+    }
+
+    /// Sets the body and per-request headers of request `index`.
+    private func prepareRequest(_ transfer: Transfer, index: Int) throws {
+        let handle = transfer.handle
+        if let provider = plan.bodyProvider {
+            let body = provider(index)
+            if body.isEmpty && LoadEngine.bodylessMethods.contains(plan.method) {
+                try check(ccurl_easy_setopt_long(handle, CURLOPT_HTTPGET, 1), "CURLOPT_HTTPGET")
+                try check(ccurl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, plan.method), "CURLOPT_CUSTOMREQUEST")
+            } else {
+                // COPYPOSTFIELDS copies the bytes, so the body array need not outlive this call.
+                try check(ccurl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), "CURLOPT_POSTFIELDSIZE_LARGE")
+                try body.withUnsafeBufferPointer { buffer in
+                    try check(ccurl_easy_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!)), "CURLOPT_COPYPOSTFIELDS")
+                }
+            }
+        } else {
+            let buffer = bodyBuffers[index % bodyBuffers.count]
+            let bodyLength = plan.bodies[index % plan.bodies.count].count
+            try check(ccurl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bodyLength)), "CURLOPT_POSTFIELDSIZE_LARGE")
+            try check(ccurl_easy_setopt_pointer(handle, CURLOPT_POSTFIELDS, buffer.baseAddress), "CURLOPT_POSTFIELDS")
+        }
+        if let name = plan.requestIDHeader {
+            let list = try CurlHeaderList(headerLines + ["\(name): \(plan.requestIDPrefix)-\(index)"])
+            transfer.requestHeaderList = list
+            try check(ccurl_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, list.pointer), "CURLOPT_HTTPHEADER")
+        }
     }
 
     /// Reads the finished transfer's status, timings and fallback signal.
@@ -214,25 +262,90 @@ public final class LoadEngine {
             tls: appConnect > 0 ? max(0, appConnect - connect) / 1000 : 0,
             timeToFirstByte: startTransfer > 0 ? max(0, startTransfer - preTransfer) / 1000 : 0
         )
-        let failure = FailureClassifier.classify(curlCode: code, status: status, curlMessage: transfer.errorMessage)
-        let isFallback = failure == nil && (transfer.isFallbackHeader || bodyReportsFallback(transfer))
+        let now = monotonicSeconds()
+        transfer.decoder?.finish(at: now)
+        var stream: StreamTimings?
+        if let decoder = transfer.decoder {
+            stream = streamTimings(decoder, transfer: transfer, preTransferMilliseconds: preTransfer / 1000)
+        }
+
+        var failure: RequestFailure?
+        if let reason = transfer.abortReason {
+            failure = RequestFailure(kind: .stream, message: reason)
+        } else if let decoder = transfer.decoder, code == CURLE_PARTIAL_FILE || code == CURLE_RECV_ERROR {
+            // The connection broke after the stream had started: the answer was cut off mid-way.
+            failure = RequestFailure(kind: .stream, message: "stream cut off after \(decoder.eventCount) events: \(transfer.errorMessage)")
+        } else if let expected = plan.checks.expectedStatuses, code == CURLE_OK {
+            if !expected.matches(status) {
+                failure = status >= 400
+                    ? FailureClassifier.classify(curlCode: code, status: status, curlMessage: "")
+                    : RequestFailure(kind: .check, message: "status \(status) is not one of \(expected)")
+            }
+        } else {
+            failure = FailureClassifier.classify(curlCode: code, status: status, curlMessage: transfer.errorMessage)
+        }
+
+        var document: JSONValue?
+        if failure == nil, transfer.decoder == nil, !transfer.isBodyTruncated,
+           transfer.body.first(where: { $0 > 0x20 }) == UInt8(ascii: "{") {
+            document = try? JSONValue.parse(transfer.body)
+        }
+        if failure == nil {
+            failure = streamFailure(transfer)
+        }
+        if failure == nil, let reason = plan.checks.failedReason(body: document, isBodyComplete: !transfer.isBodyTruncated, responseHeaders: transfer.headers) {
+            failure = RequestFailure(kind: .check, message: reason)
+        }
+
+        let bodyFallback = document?.value(atPointer: plan.fallbackSignal.bodyPointer) == .bool(true) || transfer.decoder?.isFallback == true
+        let isFallback = failure == nil && (transfer.isFallbackHeader || bodyFallback)
+        // A stream cut off by the engine has no curl total; its latency ends at the cut.
+        let latency = transfer.abortReason != nil ? (now - transfer.startTime) * 1000 - preTransfer / 1000 : (total - preTransfer) / 1000
         return RequestResult(
-            latency: max(0, total - preTransfer) / 1000,
+            latency: max(0, latency),
             status: status,
             failure: failure,
             isFallback: isFallback,
             phases: phases,
             bodyBytes: transfer.bodyBytes,
-            isBodyTruncated: transfer.isBodyTruncated
+            isBodyTruncated: transfer.isBodyTruncated,
+            stream: stream
         )
     }
 
-    /// Whether the body is a JSON object whose top-level fallback field is `true`. A truncated body is not parsed.
-    private func bodyReportsFallback(_ transfer: Transfer) -> Bool {
-        guard !transfer.isBodyTruncated, transfer.body.first(where: { $0 > 0x20 }) == UInt8(ascii: "{"),
-              let document = try? JSONValue.parse(transfer.body)
-        else { return false }
-        return document[plan.fallbackSignal.bodyField]?.boolValue == true
+    /// Why a response that should have been a stream fails, or nil.
+    private func streamFailure(_ transfer: Transfer) -> RequestFailure? {
+        guard plan.stream != nil else { return nil }
+        guard let decoder = transfer.decoder else {
+            let type = transfer.contentType.isEmpty ? "none" : transfer.contentType
+            return RequestFailure(kind: .stream, message: "expected a stream (text/event-stream or JSON lines), got Content-Type \(type)")
+        }
+        if let error = decoder.errorMessage { return RequestFailure(kind: .stream, message: error) }
+        if decoder.isOpenAIStyle && !decoder.hasTerminator {
+            return RequestFailure(kind: .stream, message: "stream ended without data: [DONE]")
+        }
+        if decoder.contentTimes.isEmpty {
+            return RequestFailure(kind: .stream, message: "stream carried no content event")
+        }
+        return nil
+    }
+
+    /// TTFT counts from the same origin as latency: the request handed to the connection, after connection setup.
+    private func streamTimings(_ decoder: StreamDecoder, transfer: Transfer, preTransferMilliseconds: Double) -> StreamTimings {
+        let times = decoder.contentTimes
+        let ttft = times.first.map { max(0, ($0 - transfer.startTime) * 1000 - preTransferMilliseconds) }
+        var gaps: [Double] = []
+        gaps.reserveCapacity(max(0, times.count - 1))
+        for index in times.indices.dropFirst() { gaps.append((times[index] - times[index - 1]) * 1000) }
+        return StreamTimings(
+            timeToFirstToken: ttft,
+            interTokenGaps: gaps,
+            eventCount: decoder.eventCount,
+            contentEventCount: times.count,
+            outputTokens: decoder.reportedTokens ?? times.count,
+            isTokenCountReported: decoder.reportedTokens != nil,
+            contentSpan: times.count >= 2 ? (times[times.count - 1] - times[0]) * 1000 : 0
+        )
     }
 }
 

@@ -18,6 +18,14 @@ public struct LoadPlan: Sendable {
     public var fallbackSignal: FallbackSignal
     /// Body bytes kept in memory per response for the fallback check; the rest is counted and dropped.
     public var maxBodyBytes: Int
+    /// Builds request i's body; when set, `bodies` is ignored.
+    public var bodyProvider: (@Sendable (Int) -> [UInt8])?
+    /// Header carrying a per-request id `requestIDPrefix-i`, so server logs can be joined with results; nil sends none.
+    public var requestIDHeader: String?
+    public var requestIDPrefix: String = ""
+    /// Set when responses must be streams: they are decoded as events and timed per token.
+    public var stream: StreamFormat?
+    public var checks = ResponseChecks()
 
     public init(
         url: String, method: String = "POST", headers: [(name: String, value: String)] = [], bodies: [[UInt8]],
@@ -36,16 +44,33 @@ public struct LoadPlan: Sendable {
     }
 }
 
-/// The response header and top-level JSON body field that mark a fallback answer.
+/// The response header and JSON body field that mark a fallback answer.
 public struct FallbackSignal: Sendable, Equatable {
-    /// Matched case-insensitively; values `true`, `1` and `yes` (any case) mean fallback.
+    /// Matched case-insensitively.
     public var headerName: String
-    /// A top-level JSON boolean in the response body; `true` means fallback.
+    /// The header value that means fallback (case-insensitive); nil accepts `true`, `1` and `yes`.
+    public var headerValue: String?
+    /// A top-level field name such as `fallback`, or a JSON Pointer such as `/retrieval/fallback`; the boolean
+    /// `true` there means fallback.
     public var bodyField: String
 
-    public init(headerName: String = "X-Fallback", bodyField: String = "fallback") {
+    public init(headerName: String = "X-Fallback", headerValue: String? = nil, bodyField: String = "fallback") {
         self.headerName = headerName
+        self.headerValue = headerValue
         self.bodyField = bodyField
+    }
+
+    /// The body field as a JSON Pointer.
+    public var bodyPointer: String {
+        if bodyField.hasPrefix("/") { return bodyField }
+        return "/" + bodyField.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+    }
+
+    /// Whether a value of the fallback header reports fallback.
+    public func headerMeansFallback(_ value: String) -> Bool {
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let headerValue { return trimmed.caseInsensitiveCompare(headerValue) == .orderedSame }
+        return FallbackSignal.isTruthy(trimmed)
     }
 
     /// Whether a header value reports fallback.

@@ -6,21 +6,42 @@ import Foundation
 final class Transfer {
     let handle: UnsafeMutableRawPointer
     let maxBodyBytes: Int
+    let fallbackSignal: FallbackSignal
     /// The fallback header name in lower case, compared against each response header line.
     let fallbackHeader: [UInt8]
+    /// Keep every response header, for header checks.
+    let keepsHeaders: Bool
+    /// Set when responses must be streams.
+    let streamFormat: StreamFormat?
 
     var requestIndex = 0
     var body: [UInt8] = []
     var bodyBytes = 0
     var isFallbackHeader = false
+    var contentType = ""
+    /// Response headers with lower-case names, kept only when `keepsHeaders`.
+    var headers: [(name: String, value: String)] = []
+    var decoder: StreamDecoder?
+    /// Monotonic seconds when the request was added to the multi handle.
+    var startTime = 0.0
+    /// Monotonic seconds of the last body byte; 0 before the body starts.
+    var lastBodyTime = 0.0
+    /// Set by the engine when it cut the transfer off, e.g. a stalled stream.
+    var abortReason: String?
+    var isActive = false
+    /// The request's header list when it carries a per-request header; curl reads it until the transfer ends.
+    var requestHeaderList: CurlHeaderList?
     /// curl writes its error text here; it must stay allocated while the handle exists.
     let errorBuffer: UnsafeMutablePointer<CChar>
 
-    init(maxBodyBytes: Int, fallbackHeader: String) throws {
+    init(maxBodyBytes: Int, fallbackSignal: FallbackSignal, keepsHeaders: Bool, streamFormat: StreamFormat?) throws {
         guard let handle = curl_easy_init() else { throw CurlError(description: "curl_easy_init failed") }
         self.handle = handle
         self.maxBodyBytes = maxBodyBytes
-        self.fallbackHeader = Array(fallbackHeader.lowercased().utf8)
+        self.fallbackSignal = fallbackSignal
+        fallbackHeader = Array(fallbackSignal.headerName.lowercased().utf8)
+        self.keepsHeaders = keepsHeaders
+        self.streamFormat = streamFormat
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         body.reserveCapacity(min(maxBodyBytes, 16 * 1024))
@@ -32,42 +53,58 @@ final class Transfer {
     }
 
     /// Clears the previous response before the handle is added again.
-    func reset(requestIndex: Int) {
+    func reset(requestIndex: Int, at time: Double) {
         self.requestIndex = requestIndex
         body.removeAll(keepingCapacity: true)
         bodyBytes = 0
         isFallbackHeader = false
+        contentType = ""
+        headers.removeAll(keepingCapacity: true)
+        decoder = nil
+        startTime = time
+        lastBodyTime = 0
+        abortReason = nil
         errorBuffer[0] = 0
     }
 
     var errorMessage: String { String(cString: errorBuffer) }
 
-    var isBodyTruncated: Bool { bodyBytes > body.count }
+    /// A decoded stream keeps no body, so only a plain body can be truncated.
+    var isBodyTruncated: Bool { decoder == nil && bodyBytes > body.count }
 
-    /// Appends body bytes up to the in-memory limit and counts the rest.
+    /// Appends body bytes up to the in-memory limit and counts the rest; a stream goes to its decoder instead.
     func receiveBody(_ data: UnsafeRawBufferPointer) {
         bodyBytes += data.count
+        if streamFormat != nil {
+            let now = monotonicSeconds()
+            lastBodyTime = now
+            if decoder == nil, let framing = StreamFraming.forContentType(contentType) {
+                decoder = StreamDecoder(framing: framing, format: streamFormat!, fallbackPointer: fallbackSignal.bodyPointer, maxLineBytes: maxBodyBytes)
+            }
+            if decoder != nil {
+                decoder!.receive(data, at: now)
+                return
+            }
+        }
         let room = maxBodyBytes - body.count
         if room > 0 { body.append(contentsOf: data.prefix(room)) }
     }
 
-    /// Checks one raw header line (`Name: value\r\n`) for the fallback header.
+    /// Reads one raw header line (`Name: value\r\n`): the fallback header, Content-Type and, when kept, every header.
     func receiveHeaderLine(_ line: UnsafeRawBufferPointer) {
         // A new status line starts a new header block (after 100 Continue), which replaces the previous one.
         if line.starts(with: "HTTP/".utf8) {
             isFallbackHeader = false
+            contentType = ""
+            headers.removeAll(keepingCapacity: true)
             return
         }
-        guard line.count > fallbackHeader.count, line[fallbackHeader.count] == UInt8(ascii: ":") else { return }
-        for (offset, expected) in fallbackHeader.enumerated() where asciiLowercase(line[offset]) != expected {
-            return
-        }
-        let value = String(decoding: line[(fallbackHeader.count + 1)...], as: UTF8.self)
-        if FallbackSignal.isTruthy(value.trimmingCharacters(in: .whitespacesAndNewlines)) { isFallbackHeader = true }
-    }
-
-    private func asciiLowercase(_ byte: UInt8) -> UInt8 {
-        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
+        let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
+        let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if name.utf8.elementsEqual(fallbackHeader), fallbackSignal.headerMeansFallback(value) { isFallbackHeader = true }
+        if name == "content-type" { contentType = value }
+        if keepsHeaders { headers.append((name: name, value: value)) }
     }
 }
 

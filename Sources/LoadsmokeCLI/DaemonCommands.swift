@@ -114,7 +114,7 @@ enum CheckConfigCommand {
         for target in configuration.targets {
             let next = target.schedule.nextFireDates(after: now, in: target.timeZone, count: 3, anchor: now)
             let times = next.map { ISO8601Text.format($0, timeZone: target.timeZone) }.joined(separator: ", ")
-            lines.append("  target   \(target.name): \(target.options.method) \(target.options.url)\(target.options.path), \"\(target.scheduleText)\" next \(times)")
+            lines.append("  target   \(target.name): \(target.options.method) \(target.options.url)\(target.options.effectivePath), \"\(target.scheduleText)\" next \(times)")
         }
         console.out(lines.joined(separator: "\n") + "\n")
         return ExitCode.success

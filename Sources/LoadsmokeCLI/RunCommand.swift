@@ -14,7 +14,8 @@ enum RunCommand {
             .value("requests", short: "n", "N", "Requests to send (default: 50)."),
             .value("concurrency", short: "c", "N", "Requests in flight at once; each worker sends its next request when the last one ends (default: 10)."),
             .value("url", "URL", "Base URL of the API (default: http://localhost:8000)."),
-            .value("path", "PATH", "Request path appended to the URL (default: /chat)."),
+            .value("path", "PATH", "Request path appended to the URL (default: /chat, or /v1/chat/completions with --openai)."),
+            .value("method", "METHOD", "HTTP method (default: POST); GET, HEAD, DELETE and OPTIONS send no body when the body is empty."),
             .value("api-key", "KEY", "Send 'Authorization: Bearer KEY' (default: $LOADSMOKE_API_KEY)."),
             .value("timeout", "S", "Per-request timeout in seconds, fractions allowed (default: 30)."),
             .flag("pinecone-down", "Ask the service to simulate a primary vector-store outage (same as --simulate pinecone)."),
@@ -24,20 +25,37 @@ enum RunCommand {
             .value("budget-p99", "MS", "Maximum p99 latency in milliseconds (default: 2500)."),
             .value("budget-error", "F", "Maximum error rate, a fraction from 0 to 1 (default: 0.05)."),
             .value("budget-fallback", "F", "Maximum fallback rate, a fraction from 0 to 1 (default: 0.30)."),
+            .value("budget-ttft-p50", "MS", "Maximum p50 time to first token in milliseconds (needs --stream; default: none)."),
+            .value("budget-ttft-p95", "MS", "Maximum p95 time to first token in milliseconds (needs --stream; default: none)."),
+            .value("budget-ttft-p99", "MS", "Maximum p99 time to first token in milliseconds (needs --stream; default: none)."),
+            .value("budget-itl-p50", "MS", "Maximum p50 inter-token latency in milliseconds (needs --stream; default: none)."),
+            .value("budget-itl-p95", "MS", "Maximum p95 inter-token latency in milliseconds (needs --stream; default: none)."),
+            .value("budget-itl-p99", "MS", "Maximum p99 inter-token latency in milliseconds (needs --stream; default: none)."),
             .flag("json", "Print the result as one JSON document on stdout; progress and messages go to stderr."),
             .value("output", "FILE", "Also write the JSON document to FILE (replaced atomically)."),
             .value("header", "'NAME: VALUE'", "Extra request header.", repeatable: true),
-            .value("prompts", "FILE", "Prompts to send, one per line, rotated in order (default: built-in set of \(CannedPrompts.all.count))."),
-            .value("fallback-header", "NAME", "Response header whose value true, 1 or yes marks a fallback answer (default: X-Fallback)."),
-            .value("fallback-field", "NAME", "Top-level JSON boolean in the response body marking a fallback answer (default: fallback)."),
+            .value("prompts", "FILE", "Prompts to send: plain text, one per line, or JSON Lines objects sent as they are (default: built-in set of \(CannedPrompts.all.count))."),
+            .value("prompt-order", "ORDER", "sequential or random (default: sequential)."),
+            .value("seed", "N", "Seed of the random prompt order, to repeat a run (default: a new one, shown in the report)."),
+            .value("body", "TEMPLATE", "JSON body template with {{prompt}} (JSON-escaped, inside quotes) and {{request_id}}."),
+            .value("body-file", "FILE", "Read the body template from FILE."),
+            .value("openai", "MODEL", "Send OpenAI-compatible chat completion bodies for MODEL to /v1/chat/completions."),
+            .flag("stream", "Request and expect streamed answers (server-sent events or JSON lines); measure TTFT and inter-token latency."),
+            .value("stream-idle-timeout", "S", "Seconds a stream may go without data before it fails as stalled (default: 10)."),
+            .value("request-id-header", "NAME", "Header carrying a per-request id PREFIX-N, or none (default: X-Request-Id)."),
+            .value("expect-status", "LIST", "Statuses that count as success, codes or classes such as 200,204 or 2xx (default: 2xx)."),
+            .value("expect-json-field", "POINTER", "JSON Pointer that must hold a non-empty string in every answer, such as /answer.", repeatable: true),
+            .value("expect-header", "NAME[=VALUE]", "Header every answer must carry, with that value when given.", repeatable: true),
+            .value("fallback-header", "NAME[=VALUE]", "Response header marking a fallback answer when its value is true, 1 or yes, or VALUE when given (default: X-Fallback)."),
+            .value("fallback-field", "NAME", "JSON boolean marking a fallback answer: a top-level name or a JSON Pointer such as /retrieval/fallback (default: fallback)."),
             .value("store", "FILE", "Also append the run to this SQLite database (created when missing), as the daemon stores its runs."),
             .value("target-name", "NAME", "Target name the run is stored under; required with --store."),
             .flag("no-progress", "Do not show the progress line on stderr (it is shown only when stderr is a terminal)."),
         ],
         discussion: """
         Requests are 'POST {url}{path}' with the JSON body {"message": PROMPT}. A request succeeds when any 2xx status
-        arrives within the timeout; anything else is a failure of kind timeout, connection, dns, tls, http_4xx,
-        http_5xx or protocol. Latency is measured from the request being handed to the connection to the last byte
+        (or one of --expect-status) arrives within the timeout and passes the checks; anything else is a failure of kind
+        timeout, connection, dns, tls, http_4xx, http_5xx, protocol, stream or check. Latency is measured from the request being handed to the connection to the last byte
         of the body, over successful requests only; connection setup is reported apart as dns, connect and tls.
         Percentiles use the nearest-rank definition: p of n sorted values is the value at rank ceil(p/100 * n).
 
@@ -63,6 +81,45 @@ enum RunCommand {
         if let concurrency = try arguments.integer("concurrency", command: name) { options.concurrency = concurrency }
         if let url = arguments.value("url") { options.url = url }
         if let path = arguments.value("path") { options.path = path }
+        if let method = arguments.value("method") { options.method = method }
+        if let order = arguments.value("prompt-order") {
+            guard let parsed = PromptOrder(rawValue: order) else {
+                throw UsageError(message: "invalid value \"\(order)\" for --prompt-order: expected sequential or random", command: name)
+            }
+            options.promptOrder = parsed
+        }
+        if let seedText = arguments.value("seed") {
+            guard let seed = UInt64(seedText) else {
+                throw UsageError(message: "invalid value \"\(seedText)\" for --seed: expected a whole number of 0 or more", command: name)
+            }
+            options.seed = seed
+        }
+        if arguments.has("body"), arguments.has("body-file") {
+            throw UsageError(message: "--body and --body-file cannot be combined; use one of them", command: name)
+        }
+        if let template = arguments.value("body") {
+            options.bodyTemplate = template
+            options.bodyTemplateSource = "--body"
+        }
+        if let file = arguments.value("body-file") {
+            do {
+                options.bodyTemplate = try String(contentsOfFile: file, encoding: .utf8)
+            } catch {
+                throw UsageError(message: "invalid value \"\(file)\" for --body-file: cannot read the file (\((error as NSError).localizedDescription))", command: name)
+            }
+            options.bodyTemplateSource = file
+        }
+        options.openAIModel = arguments.value("openai")
+        options.isStreaming = arguments.has("stream")
+        if let idle = try arguments.decimal("stream-idle-timeout", command: name, unitHint: "seconds greater than 0, such as 10") {
+            options.streamIdleTimeoutSeconds = idle
+        }
+        if let header = arguments.value("request-id-header") {
+            options.requestIDHeader = header.lowercased() == "none" ? nil : header
+        }
+        options.expectedStatus = arguments.value("expect-status")
+        options.expectedJSONFields = arguments.all("expect-json-field")
+        options.expectedHeaders = arguments.all("expect-header")
         if let timeout = try arguments.decimal("timeout", command: name, unitHint: "seconds greater than 0, such as 30 or 2.5") {
             guard timeout > 0 else {
                 throw UsageError(message: "invalid value \"\(arguments.value("timeout")!)\" for --timeout: expected seconds greater than 0, such as 30 or 2.5", command: name)
@@ -102,16 +159,24 @@ enum RunCommand {
         return invocation
     }
 
+    /// The default budgets with their options applied, then the streaming budgets that were given.
     private static func budgets(from arguments: ParsedArguments) throws -> [Budget] {
-        try Budget.defaults.map { budget in
-            let option = String(budget.metric.optionName.dropFirst(2))
-            let hint = budget.metric.unit == "ms" ? "milliseconds of 0 or more, such as 800" : "a fraction from 0 to 1, such as 0.05 for 5 %"
-            guard let limit = try arguments.decimal(option, command: spec.name, unitHint: hint) else { return budget }
-            if budget.metric.unit == "ratio", limit > 1 {
+        func limit(_ metric: BudgetMetric) throws -> Double? {
+            let option = String(metric.optionName.dropFirst(2))
+            let hint = metric.unit == "ms" ? "milliseconds of 0 or more, such as 800" : "a fraction from 0 to 1, such as 0.05 for 5 %"
+            guard let limit = try arguments.decimal(option, command: spec.name, unitHint: hint) else { return nil }
+            if metric.unit == "ratio", limit > 1 {
                 throw UsageError(message: "invalid value \"\(arguments.value(option)!)\" for --\(option): expected \(hint)", command: spec.name)
             }
-            return Budget(metric: budget.metric, limit: limit)
+            return limit
         }
+        var budgets = try Budget.defaults.map { budget in
+            Budget(metric: budget.metric, limit: try limit(budget.metric) ?? budget.limit)
+        }
+        for metric in BudgetMetric.allCases where metric.needsStreaming {
+            if let value = try limit(metric) { budgets.append(Budget(metric: metric, limit: value)) }
+        }
+        return budgets
     }
 
     /// Runs the command and returns the exit code.

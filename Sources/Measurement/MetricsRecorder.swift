@@ -12,6 +12,13 @@ public struct MetricsRecorder: Sendable {
     private var completed = 0
     private var fallbacks = 0
     private var truncatedBodies = 0
+    private var timesToFirstToken: [Double] = []
+    private var interTokenGaps: [Double] = []
+    private var tokenRates: [Double] = []
+    private var eventRates: [Double] = []
+    private var streams = 0
+    private var streamsWithReportedTokens = 0
+    private var checkFailures: [String: Int] = [:]
 
     public init() {}
 
@@ -34,10 +41,22 @@ public struct MetricsRecorder: Sendable {
         if let failure = result.failure {
             errorCounts[failure.kind, default: 0] += 1
             if firstErrorMessages[failure.kind] == nil { firstErrorMessages[failure.kind] = failure.message }
+            if failure.kind == .check { checkFailures[failure.message, default: 0] += 1 }
             return
         }
         latencies.append(result.latency)
         if result.isFallback { fallbacks += 1 }
+        if let stream = result.stream { addStream(stream, latency: result.latency) }
+    }
+
+    /// Stream timings count for successful streams only, like latency.
+    private mutating func addStream(_ stream: StreamTimings, latency: Double) {
+        streams += 1
+        if stream.isTokenCountReported { streamsWithReportedTokens += 1 }
+        if let ttft = stream.timeToFirstToken { timesToFirstToken.append(ttft) }
+        interTokenGaps.append(contentsOf: stream.interTokenGaps)
+        if let rate = stream.tokensPerSecond { tokenRates.append(rate) }
+        if latency > 0 { eventRates.append(Double(stream.eventCount) / (latency / 1000)) }
     }
 
     /// Computes the run's metrics.
@@ -61,7 +80,16 @@ public struct MetricsRecorder: Sendable {
             errorCounts: errorCounts,
             firstErrorMessages: firstErrorMessages,
             statusCounts: statusCounts,
-            truncatedBodies: truncatedBodies
+            truncatedBodies: truncatedBodies,
+            streaming: streams == 0 ? nil : StreamSummary(
+                streams: streams,
+                timeToFirstToken: Distribution(timesToFirstToken),
+                interTokenLatency: Distribution(interTokenGaps),
+                meanTokensPerSecond: tokenRates.isEmpty ? nil : tokenRates.reduce(0, +) / Double(tokenRates.count),
+                meanEventsPerSecond: eventRates.isEmpty ? nil : eventRates.reduce(0, +) / Double(eventRates.count),
+                streamsWithReportedTokens: streamsWithReportedTokens
+            ),
+            checkFailures: checkFailures
         )
     }
 }
@@ -99,11 +127,16 @@ public struct MetricsSummary: Sendable, Equatable {
     public var statusCounts: [Int: Int]
     /// Responses whose body exceeded the in-memory limit, so the body's fallback field was not checked.
     public var truncatedBodies: Int
+    /// Token timings over successful streamed answers; nil when no successful response was a stream.
+    public var streaming: StreamSummary?
+    /// Failed response checks by reason.
+    public var checkFailures: [String: Int]
 
     public init(
         requests: Int, succeeded: Int, failed: Int, fallbacks: Int, durationSeconds: Double,
         latency: Distribution?, phases: PhaseSummary, errorCounts: [ErrorKind: Int],
-        firstErrorMessages: [ErrorKind: String], statusCounts: [Int: Int], truncatedBodies: Int
+        firstErrorMessages: [ErrorKind: String], statusCounts: [Int: Int], truncatedBodies: Int,
+        streaming: StreamSummary? = nil, checkFailures: [String: Int] = [:]
     ) {
         self.requests = requests
         self.succeeded = succeeded
@@ -116,6 +149,8 @@ public struct MetricsSummary: Sendable, Equatable {
         self.firstErrorMessages = firstErrorMessages
         self.statusCounts = statusCounts
         self.truncatedBodies = truncatedBodies
+        self.streaming = streaming
+        self.checkFailures = checkFailures
     }
 
     /// failed / requests; 0 when nothing completed.
@@ -124,4 +159,31 @@ public struct MetricsSummary: Sendable, Equatable {
     public var fallbackRate: Double { requests == 0 ? 0 : Double(fallbacks) / Double(requests) }
     /// requests / duration in requests per second; 0 for a zero duration.
     public var throughput: Double { durationSeconds > 0 ? Double(requests) / durationSeconds : 0 }
+}
+
+/// Token timings over the successful streamed answers of a run.
+public struct StreamSummary: Sendable, Equatable {
+    public var streams: Int
+    /// Time to first token in milliseconds, one value per stream that carried content.
+    public var timeToFirstToken: Distribution?
+    /// Inter-token latency in milliseconds: every gap between consecutive content events of every stream.
+    public var interTokenLatency: Distribution?
+    /// Mean over streams of each stream's decode rate, (tokens - 1) / (last content event - first content event).
+    public var meanTokensPerSecond: Double?
+    /// Mean over streams of events / stream latency.
+    public var meanEventsPerSecond: Double?
+    /// Streams whose token count came from the stream's usage report; the others counted content events.
+    public var streamsWithReportedTokens: Int
+
+    public init(
+        streams: Int, timeToFirstToken: Distribution?, interTokenLatency: Distribution?, meanTokensPerSecond: Double?,
+        meanEventsPerSecond: Double?, streamsWithReportedTokens: Int
+    ) {
+        self.streams = streams
+        self.timeToFirstToken = timeToFirstToken
+        self.interTokenLatency = interTokenLatency
+        self.meanTokensPerSecond = meanTokensPerSecond
+        self.meanEventsPerSecond = meanEventsPerSecond
+        self.streamsWithReportedTokens = streamsWithReportedTokens
+    }
 }

@@ -14,6 +14,10 @@ public enum ErrorKind: String, CaseIterable, Sendable, Comparable {
     case http5xx = "http_5xx"
     /// Malformed or truncated response, or a status outside 2xx, 4xx and 5xx.
     case `protocol`
+    /// A streamed answer that ended without its terminator, stalled, or carried an error event.
+    case stream
+    /// The response arrived but failed a response check (`--expect-status`, `--expect-json-field`, `--expect-header`).
+    case check
 
     public static func < (lhs: ErrorKind, rhs: ErrorKind) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
@@ -66,10 +70,13 @@ public struct RequestResult: Sendable, Equatable {
     public var bodyBytes: Int
     /// The body was larger than the in-memory limit, so only its header was checked for the fallback signal.
     public var isBodyTruncated: Bool
+    /// Token timings of a streamed answer; nil when the response was not a stream.
+    public var stream: StreamTimings?
 
     public init(
         latency: Double, status: Int, failure: RequestFailure? = nil, isFallback: Bool = false,
-        phases: PhaseTimings = PhaseTimings(), bodyBytes: Int = 0, isBodyTruncated: Bool = false
+        phases: PhaseTimings = PhaseTimings(), bodyBytes: Int = 0, isBodyTruncated: Bool = false,
+        stream: StreamTimings? = nil
     ) {
         self.latency = latency
         self.status = status
@@ -78,7 +85,44 @@ public struct RequestResult: Sendable, Equatable {
         self.phases = phases
         self.bodyBytes = bodyBytes
         self.isBodyTruncated = isBodyTruncated
+        self.stream = stream
     }
 
     public var isSuccess: Bool { failure == nil }
+}
+
+/// Timings of one streamed answer (server-sent events or JSON lines), in milliseconds on the same clock as `latency`.
+public struct StreamTimings: Sendable, Equatable {
+    /// Time to first token: from the request being handed to the connection to the first event carrying content.
+    public var timeToFirstToken: Double?
+    /// Gaps between consecutive content events.
+    public var interTokenGaps: [Double]
+    /// Events received, content or not.
+    public var eventCount: Int
+    public var contentEventCount: Int
+    /// Output tokens: the stream's reported usage when it sent one, else the number of content events.
+    public var outputTokens: Int
+    public var isTokenCountReported: Bool
+    /// From the first to the last content event.
+    public var contentSpan: Double
+
+    public init(
+        timeToFirstToken: Double?, interTokenGaps: [Double], eventCount: Int, contentEventCount: Int,
+        outputTokens: Int, isTokenCountReported: Bool, contentSpan: Double
+    ) {
+        self.timeToFirstToken = timeToFirstToken
+        self.interTokenGaps = interTokenGaps
+        self.eventCount = eventCount
+        self.contentEventCount = contentEventCount
+        self.outputTokens = outputTokens
+        self.isTokenCountReported = isTokenCountReported
+        self.contentSpan = contentSpan
+    }
+
+    /// Decode rate: (output tokens - 1) per second of `contentSpan`, because the first token's time is TTFT; nil for
+    /// fewer than two tokens or a zero span.
+    public var tokensPerSecond: Double? {
+        guard outputTokens >= 2, contentSpan > 0 else { return nil }
+        return Double(outputTokens - 1) / (contentSpan / 1000)
+    }
 }

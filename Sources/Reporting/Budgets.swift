@@ -1,3 +1,4 @@
+import Foundation
 import Measurement
 
 /// A metric that a budget can limit. Raw values are the names used in JSON and storage.
@@ -7,12 +8,28 @@ public enum BudgetMetric: String, CaseIterable, Sendable {
     case p99
     case errorRate = "error_rate"
     case fallbackRate = "fallback_rate"
+    /// Time to first token of streamed answers.
+    case ttftP50 = "ttft_p50"
+    case ttftP95 = "ttft_p95"
+    case ttftP99 = "ttft_p99"
+    /// Inter-token latency of streamed answers.
+    case itlP50 = "itl_p50"
+    case itlP95 = "itl_p95"
+    case itlP99 = "itl_p99"
 
     /// `ms` for latencies, `ratio` for rates (a fraction from 0 to 1).
     public var unit: String {
         switch self {
-        case .p50, .p95, .p99: return "ms"
         case .errorRate, .fallbackRate: return "ratio"
+        default: return "ms"
+        }
+    }
+
+    /// Whether the metric exists only for streamed answers.
+    public var needsStreaming: Bool {
+        switch self {
+        case .ttftP50, .ttftP95, .ttftP99, .itlP50, .itlP95, .itlP99: return true
+        default: return false
         }
     }
 
@@ -23,6 +40,12 @@ public enum BudgetMetric: String, CaseIterable, Sendable {
         case .p99: return "p99 latency"
         case .errorRate: return "error rate"
         case .fallbackRate: return "fallback rate"
+        case .ttftP50: return "p50 TTFT"
+        case .ttftP95: return "p95 TTFT"
+        case .ttftP99: return "p99 TTFT"
+        case .itlP50: return "p50 ITL"
+        case .itlP95: return "p95 ITL"
+        case .itlP99: return "p99 ITL"
         }
     }
 
@@ -34,6 +57,7 @@ public enum BudgetMetric: String, CaseIterable, Sendable {
         case .p99: return "--budget-p99"
         case .errorRate: return "--budget-error"
         case .fallbackRate: return "--budget-fallback"
+        default: return "--budget-" + rawValue.replacingOccurrences(of: "_", with: "-")
         }
     }
 
@@ -45,6 +69,12 @@ public enum BudgetMetric: String, CaseIterable, Sendable {
         case .p99: return summary.latency?.p99
         case .errorRate: return summary.requests > 0 ? summary.errorRate : nil
         case .fallbackRate: return summary.requests > 0 ? summary.fallbackRate : nil
+        case .ttftP50: return summary.streaming?.timeToFirstToken?.p50
+        case .ttftP95: return summary.streaming?.timeToFirstToken?.p95
+        case .ttftP99: return summary.streaming?.timeToFirstToken?.p99
+        case .itlP50: return summary.streaming?.interTokenLatency?.p50
+        case .itlP95: return summary.streaming?.interTokenLatency?.p95
+        case .itlP99: return summary.streaming?.interTokenLatency?.p99
         }
     }
 }

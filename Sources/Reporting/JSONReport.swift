@@ -24,6 +24,10 @@ extension SmokeReport {
                 ("fallback_rate", .number(summary.fallbackRate)),
             ])),
             ("latency_ms", SmokeReport.distributionJSON(summary.latency)),
+            ("ttft_ms", SmokeReport.distributionJSON(summary.streaming?.timeToFirstToken)),
+            ("itl_ms", SmokeReport.distributionJSON(summary.streaming?.interTokenLatency)),
+            ("tokens_per_s", summary.streaming?.meanTokensPerSecond.map { .number(SmokeReport.rounded($0, places: 3)) } ?? .null),
+            ("stream", streamJSON()),
             ("phases_ms", .object([
                 ("dns", SmokeReport.distributionJSON(summary.phases.dns)),
                 ("connect", SmokeReport.distributionJSON(summary.phases.connect)),
@@ -33,6 +37,7 @@ extension SmokeReport {
             ("errors", .object(summary.errorCounts.sorted { $0.key < $1.key }.map { ($0.key.rawValue, .integer($0.value)) })),
             ("error_examples", .object(summary.firstErrorMessages.sorted { $0.key < $1.key }.map { ($0.key.rawValue, .string($0.value)) })),
             ("status_codes", .object(summary.statusCounts.sorted { $0.key < $1.key }.map { (String($0.key), .integer($0.value)) })),
+            ("check_failures", .object(summary.checkFailures.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) })),
             ("budgets", .array(budgets.map(SmokeReport.budgetJSON))),
             ("warnings", .array(warnings.map { .object([("code", .string($0.code)), ("message", .string($0.message))]) })),
         ])
@@ -54,7 +59,37 @@ extension SmokeReport {
             ("fallback_header", .string(setup.fallbackHeader)),
             ("fallback_field", .string(setup.fallbackField)),
         ]
+        let workload = setup.workload
+        members += [
+            ("prompt_order", .string(workload.promptOrder)),
+            ("seed", workload.seed.map { .string(String($0)) } ?? .null),
+            ("body", .string(workload.body)),
+            ("openai_model", workload.openAIModel.map { .string($0) } ?? .null),
+            ("stream", .bool(workload.isStreaming)),
+            ("stream_idle_timeout_s", .number(workload.streamIdleTimeoutSeconds)),
+            ("request_id_header", workload.requestIDHeader.map { .string($0) } ?? .null),
+            ("request_id_prefix", workload.requestIDPrefix.map { .string($0) } ?? .null),
+            ("expect_status", workload.expectedStatus.map { .string($0) } ?? .null),
+            ("expect_json_fields", .array(workload.expectedJSONFields.map { .string($0) })),
+            ("expect_headers", .array(workload.expectedHeaders.map { .string($0) })),
+        ]
         return .object(members)
+    }
+
+    /// Stream facts beyond TTFT and ITL; null when the run did not stream.
+    private func streamJSON() -> JSONValue {
+        guard let streaming = summary.streaming else { return .null }
+        let tokenSource: String
+        switch streaming.streamsWithReportedTokens {
+        case streaming.streams: tokenSource = "usage"
+        case 0: tokenSource = "content_events"
+        default: tokenSource = "mixed"
+        }
+        return .object([
+            ("streams", .integer(streaming.streams)),
+            ("events_per_s", streaming.meanEventsPerSecond.map { .number(SmokeReport.rounded($0, places: 3)) } ?? .null),
+            ("token_count_source", .string(tokenSource)),
+        ])
     }
 
     static func distributionJSON(_ distribution: Distribution?) -> JSONValue {

@@ -23,6 +23,8 @@ public struct RunSetup: Sendable, Equatable {
     public var fallbackField: String
     /// Whether the request carried an API key (never the key itself).
     public var hasAPIKey: Bool
+    /// How request bodies were built, whether answers were streamed, and the response checks.
+    public var workload = WorkloadSetup()
 
     public init(
         targetName: String? = nil, url: String, method: String, requests: Int, concurrency: Int,
@@ -51,7 +53,44 @@ public struct RunSetup: Sendable, Equatable {
             && lhs.headers.map { "\($0.name): \($0.value)" } == rhs.headers.map { "\($0.name): \($0.value)" }
             && lhs.promptSource == rhs.promptSource && lhs.promptCount == rhs.promptCount
             && lhs.fallbackHeader == rhs.fallbackHeader && lhs.fallbackField == rhs.fallbackField
-            && lhs.hasAPIKey == rhs.hasAPIKey
+            && lhs.hasAPIKey == rhs.hasAPIKey && lhs.workload == rhs.workload
+    }
+}
+
+/// The workload part of a run's setup.
+public struct WorkloadSetup: Sendable, Equatable {
+    public var promptOrder = "sequential"
+    /// The random order's seed, so a run can be repeated; nil for the sequential order.
+    public var seed: UInt64?
+    /// `chat`, `prompt objects`, `openai`, `--body` or the body file's path.
+    public var body = "chat"
+    public var openAIModel: String?
+    public var isStreaming = false
+    public var streamIdleTimeoutSeconds: Double?
+    public var requestIDHeader: String?
+    /// Request ids are PREFIX-INDEX, with INDEX counting from 0.
+    public var requestIDPrefix: String?
+    public var expectedStatus: String?
+    public var expectedJSONFields: [String] = []
+    public var expectedHeaders: [String] = []
+
+    public init(
+        promptOrder: String = "sequential", seed: UInt64? = nil, body: String = "chat", openAIModel: String? = nil,
+        isStreaming: Bool = false, streamIdleTimeoutSeconds: Double? = nil, requestIDHeader: String? = nil,
+        requestIDPrefix: String? = nil, expectedStatus: String? = nil, expectedJSONFields: [String] = [],
+        expectedHeaders: [String] = []
+    ) {
+        self.promptOrder = promptOrder
+        self.seed = seed
+        self.body = body
+        self.openAIModel = openAIModel
+        self.isStreaming = isStreaming
+        self.streamIdleTimeoutSeconds = streamIdleTimeoutSeconds
+        self.requestIDHeader = requestIDHeader
+        self.requestIDPrefix = requestIDPrefix
+        self.expectedStatus = expectedStatus
+        self.expectedJSONFields = expectedJSONFields
+        self.expectedHeaders = expectedHeaders
     }
 }
 

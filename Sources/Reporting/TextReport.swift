@@ -31,6 +31,18 @@ extension SmokeReport {
             lines.append("  headers: " + setup.headers.map { "\($0.name): \($0.value)" }.joined(separator: "; "))
         }
         lines.append("  fallback signal: header \(setup.fallbackHeader) or body field \"\(setup.fallbackField)\"")
+        let workload = setup.workload
+        var body = "  body: \(workload.body)"
+        if let model = workload.openAIModel { body += " (model \(model))" }
+        if workload.isStreaming { body += ", streamed" }
+        body += ", prompt order \(workload.promptOrder)" + (workload.seed.map { " (seed \($0))" } ?? "")
+        if let header = workload.requestIDHeader, let prefix = workload.requestIDPrefix { body += ", \(header): \(prefix)-N" }
+        lines.append(body)
+        var checks: [String] = []
+        if let status = workload.expectedStatus { checks.append("status \(status)") }
+        checks += workload.expectedJSONFields.map { "non-empty \($0)" }
+        checks += workload.expectedHeaders.map { "header \($0)" }
+        if !checks.isEmpty { lines.append("  checks: " + checks.joined(separator: ", ")) }
         let limits = budgets.map { "\($0.metric.rawValue) <= \(formatValue($0.limit, unit: $0.metric.unit))" }
         lines.append("  budgets: " + limits.joined(separator: ", "))
         return lines.joined(separator: "\n") + "\n"
@@ -59,6 +71,9 @@ extension SmokeReport {
         } else {
             lines.append(row("latency", "no successful request"))
         }
+        if let streaming = summary.streaming {
+            lines.append(contentsOf: streamLines(streaming))
+        }
         let phases: [(String, Distribution?)] = [
             ("dns", summary.phases.dns), ("connect", summary.phases.connect),
             ("tls", summary.phases.tls), ("ttfb", summary.phases.timeToFirstByte),
@@ -79,6 +94,10 @@ extension SmokeReport {
                 let example = summary.firstErrorMessages[kind] ?? ""
                 lines.append("    \(kind.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(countWithShare(count, of: total))   first: \(example)")
             }
+        }
+
+        for (reason, count) in summary.checkFailures.sorted(by: { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }) {
+            lines.append("    check       \(count)× \(reason)")
         }
 
         lines.append("")
@@ -107,6 +126,25 @@ extension SmokeReport {
         }
         lines.append(verdict)
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func streamLines(_ streaming: StreamSummary) -> [String] {
+        var lines: [String] = []
+        func distributionText(_ distribution: Distribution?) -> String {
+            guard let distribution else { return "no content event" }
+            return ["p50 \(ms(distribution.p50))", "p95 \(ms(distribution.p95))", "p99 \(ms(distribution.p99))", "mean \(ms(distribution.mean))"].joined(separator: "  ")
+        }
+        lines.append(row("ttft", distributionText(streaming.timeToFirstToken)))
+        lines.append(row("itl", distributionText(streaming.interTokenLatency)))
+        var rates: [String] = []
+        if let tokens = streaming.meanTokensPerSecond { rates.append(String(format: "%.1f tokens/s", tokens)) }
+        if let events = streaming.meanEventsPerSecond { rates.append(String(format: "%.1f events/s", events)) }
+        let source = streaming.streamsWithReportedTokens == streaming.streams
+            ? "tokens from usage reports"
+            : "tokens counted as content events in \(streaming.streams - streaming.streamsWithReportedTokens) of \(streaming.streams) streams"
+        rates.append(source)
+        lines.append(row("per stream", rates.joined(separator: ", ")))
+        return lines
     }
 
     private func budgetLine(_ result: BudgetResult, style: TextStyle) -> String {

@@ -1,12 +1,15 @@
 import Foundation
+import JSONCoding
+import LoadEngine
 import Reporting
 
 /// Everything that defines one smoke run, from the command line or a daemon target. `validate()` checks it before
 /// anything is sent.
 public struct SmokeOptions: Sendable {
-    /// Base URL; requests go to `url` + `path`.
+    /// Base URL; requests go to `url` + `effectivePath`.
     public var url = "http://localhost:8000"
-    public var path = "/chat"
+    /// nil uses `/chat`, or `/v1/chat/completions` with `openAIModel`.
+    public var path: String?
     public var method = "POST"
     public var requests = 50
     public var concurrency = 10
@@ -25,8 +28,34 @@ public struct SmokeOptions: Sendable {
     public var fallbackField = "fallback"
     /// The daemon target's name or `--target-name`.
     public var targetName: String?
+    public var promptOrder = PromptOrder.sequential
+    /// Seed of the random prompt order; nil picks one per run (shown in the report so it can be repeated).
+    public var seed: UInt64?
+    /// A JSON body template with `{{prompt}}` and `{{request_id}}`; nil sends `{"message": PROMPT}`.
+    public var bodyTemplate: String?
+    /// Where the template came from, for reports: `--body` or the `--body-file` path.
+    public var bodyTemplateSource: String?
+    /// Sends an OpenAI-compatible chat completion body for this model.
+    public var openAIModel: String?
+    /// Expect streamed answers and measure time to first token and inter-token latency.
+    public var isStreaming = false
+    /// Seconds a stream may go without data once its body has started.
+    public var streamIdleTimeoutSeconds = 10.0
+    /// Header carrying a per-request id; nil sends none.
+    public var requestIDHeader: String? = "X-Request-Id"
+    /// Statuses that count as success, such as `200` or `2xx,404`; nil accepts any 2xx.
+    public var expectedStatus: String?
+    /// JSON Pointers that must hold a non-empty string in every answer.
+    public var expectedJSONFields: [String] = []
+    /// Headers every answer must carry, as `NAME` or `NAME=VALUE`.
+    public var expectedHeaders: [String] = []
 
     public init() {}
+
+    /// The request path in effect.
+    public var effectivePath: String {
+        path ?? (openAIModel != nil ? "/v1/chat/completions" : "/chat")
+    }
 
     /// The request URL: the base URL's path (without a trailing slash) followed by `path`.
     public func endpointURL() throws -> URL {
@@ -38,9 +67,9 @@ public struct SmokeOptions: Sendable {
         }
         var basePath = components.percentEncodedPath
         while basePath.hasSuffix("/") { basePath.removeLast() }
-        components.percentEncodedPath = basePath + path
+        components.percentEncodedPath = basePath + effectivePath
         guard let endpoint = components.url else {
-            throw SmokeOptionsError(option: "path", value: path, reason: "does not form a valid URL with \(url)")
+            throw SmokeOptionsError(option: "path", value: effectivePath, reason: "does not form a valid URL with \(url)")
         }
         return endpoint
     }
@@ -48,8 +77,11 @@ public struct SmokeOptions: Sendable {
     /// Checks every field; the error names the option, the value and what is accepted.
     public func validate() throws {
         _ = try endpointURL()
-        guard path.hasPrefix("/"), !path.contains(where: { $0.isWhitespace }) else {
-            throw SmokeOptionsError(option: "path", value: path, reason: "expected a path starting with /, such as /chat")
+        guard effectivePath.hasPrefix("/"), !effectivePath.contains(where: { $0.isWhitespace }) else {
+            throw SmokeOptionsError(option: "path", value: effectivePath, reason: "expected a path starting with /, such as /chat")
+        }
+        guard HeaderLine.isToken(method), method == method.uppercased() else {
+            throw SmokeOptionsError(option: "method", value: method, reason: "expected an HTTP method in capitals, such as POST or GET")
         }
         guard requests >= 1 else {
             throw SmokeOptionsError(option: "requests", value: String(requests), reason: "expected a whole number of 1 or more")
@@ -74,16 +106,87 @@ public struct SmokeOptions: Sendable {
         for header in headers {
             try HeaderLine.validate(name: header.name, value: header.value)
         }
-        guard HeaderLine.isToken(fallbackHeader) else {
+        guard HeaderLine.isToken(String(fallbackHeader.split(separator: "=", maxSplits: 1).first ?? "")) else {
             throw SmokeOptionsError(option: "fallback-header", value: fallbackHeader, reason: "expected a header name, such as X-Fallback")
         }
         guard !fallbackField.isEmpty else {
             throw SmokeOptionsError(option: "fallback-field", value: fallbackField, reason: "expected a JSON field name, such as fallback")
         }
+        try validateWorkload()
         if let apiKey, apiKey.isEmpty || !apiKey.allSatisfy(\.isHeaderValueSafe) {
             // The key is a secret: name the problem, never the value.
             throw SmokeOptionsError(option: "api-key", value: "<redacted>", reason: "the API key is empty or contains control characters")
         }
+    }
+}
+
+extension SmokeOptions {
+    /// Checks the body, streaming and response-check options and the combinations they allow.
+    func validateWorkload() throws {
+        if bodyTemplate != nil, let model = openAIModel {
+            throw SmokeOptionsError(option: "openai", value: model, reason: "cannot be combined with --body or --body-file; use one of them")
+        }
+        if let model = openAIModel, model.isEmpty {
+            throw SmokeOptionsError(option: "openai", value: model, reason: "expected a model name, such as gpt-4o-mini")
+        }
+        if let template = bodyTemplate {
+            let sample = BodyTemplate(template).render(prompt: "sample \"prompt\"", requestID: "id-0")
+            do {
+                _ = try JSONValue.parse(sample)
+            } catch {
+                throw SmokeOptionsError(option: bodyTemplateSource == nil || bodyTemplateSource == "--body" ? "body" : "body-file", value: bodyTemplateSource ?? template,
+                                        reason: "the template is not valid JSON once {{prompt}} and {{request_id}} are filled in (\(error)); put {{prompt}} inside quotes, such as {\"message\": \"{{prompt}}\"}")
+            }
+        }
+        guard streamIdleTimeoutSeconds > 0, streamIdleTimeoutSeconds.isFinite else {
+            throw SmokeOptionsError(option: "stream-idle-timeout", value: String(streamIdleTimeoutSeconds), reason: "expected seconds greater than 0, such as 10")
+        }
+        if let requestIDHeader, !HeaderLine.isToken(requestIDHeader) {
+            throw SmokeOptionsError(option: "request-id-header", value: requestIDHeader, reason: "expected a header name such as X-Request-Id, or none")
+        }
+        if let expectedStatus {
+            do { _ = try StatusMatcher(parsing: expectedStatus) } catch {
+                throw SmokeOptionsError(option: "expect-status", value: expectedStatus, reason: "\(error)")
+            }
+        }
+        for pointer in expectedJSONFields where !pointer.hasPrefix("/") {
+            throw SmokeOptionsError(option: "expect-json-field", value: pointer, reason: "expected a JSON Pointer starting with /, such as /answer")
+        }
+        if isStreaming, let pointer = expectedJSONFields.first {
+            throw SmokeOptionsError(option: "expect-json-field", value: pointer, reason: "applies to whole JSON answers, not to streams; drop it or --stream")
+        }
+        for header in expectedHeaders {
+            let name = header.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
+            guard HeaderLine.isToken(name) else {
+                throw SmokeOptionsError(option: "expect-header", value: header, reason: "expected NAME or NAME=VALUE, such as X-Fallback=false")
+            }
+        }
+        if !isStreaming, let budget = budgets.first(where: { $0.metric.needsStreaming }) {
+            throw SmokeOptionsError(option: budget.metric.optionName.dropDashes, value: SmokeOptions.format(budget.limit),
+                                    reason: "time-to-first-token and inter-token budgets need streamed answers; add --stream")
+        }
+    }
+
+    static func format(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+
+    /// The response checks the engine applies.
+    var responseChecks: ResponseChecks {
+        ResponseChecks(
+            expectedStatuses: expectedStatus.flatMap { try? StatusMatcher(parsing: $0) },
+            jsonFieldPointers: expectedJSONFields,
+            headers: expectedHeaders.map { text in
+                let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+                return (name: parts[0], value: parts.count > 1 ? parts[1] : nil)
+            }
+        )
+    }
+
+    /// The fallback signal; `--fallback-header NAME=VALUE` matches that value only.
+    var fallbackSignal: FallbackSignal {
+        let parts = fallbackHeader.split(separator: "=", maxSplits: 1).map(String.init)
+        return FallbackSignal(headerName: parts.first ?? fallbackHeader, headerValue: parts.count > 1 ? parts[1] : nil, bodyField: fallbackField)
     }
 }
 

@@ -17,8 +17,20 @@ public struct SmokeRun: Sendable {
     public static func prepare(_ options: SmokeOptions) throws -> SmokeRun {
         try options.validate()
         let endpoint = try options.endpointURL()
-        let prompts = try loadPrompts(options.promptsFile)
-        let bodies = prompts.map { Array(JSONValue.object([("message", .string($0))]).serialized().utf8) }
+        let prompts = try options.promptsFile.map(PromptFile.load) ?? CannedPrompts.all.map { Prompt(text: $0) }
+        let seed = options.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        let requestIDPrefix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let mode: BodyBuilder.Mode
+        if let template = options.bodyTemplate {
+            mode = .template(BodyTemplate(template))
+        } else if let model = options.openAIModel {
+            mode = .openAI(model: model, isStreaming: options.isStreaming)
+        } else if prompts.contains(where: { $0.object != nil }) {
+            mode = .promptObjects
+        } else {
+            mode = .chat
+        }
+        let builder = BodyBuilder(prompts: prompts, order: options.promptOrder, seed: seed, mode: mode, requestIDPrefix: requestIDPrefix)
 
         var headers: [(name: String, value: String)] = []
         let hasExplicitAuthorization = options.headers.contains { $0.name.lowercased() == "authorization" }
@@ -30,17 +42,22 @@ public struct SmokeRun: Sendable {
         }
         headers += options.headers
 
-        let plan = LoadPlan(
+        var plan = LoadPlan(
             url: endpoint.absoluteString,
             method: options.method,
             headers: headers,
-            bodies: bodies,
+            bodies: [builder.body(for: 0)],
             requestCount: options.requests,
             concurrency: options.concurrency,
             timeoutSeconds: options.timeoutSeconds,
-            fallbackSignal: FallbackSignal(headerName: options.fallbackHeader, bodyField: options.fallbackField)
+            fallbackSignal: options.fallbackSignal
         )
-        let setup = RunSetup(
+        plan.bodyProvider = { builder.body(for: $0) }
+        plan.requestIDHeader = options.requestIDHeader
+        plan.requestIDPrefix = requestIDPrefix
+        plan.stream = options.isStreaming ? StreamFormat(idleTimeoutSeconds: options.streamIdleTimeoutSeconds) : nil
+        plan.checks = options.responseChecks
+        var setup = RunSetup(
             targetName: options.targetName,
             url: redactingPassword(endpoint),
             method: options.method,
@@ -54,6 +71,19 @@ public struct SmokeRun: Sendable {
             fallbackHeader: options.fallbackHeader,
             fallbackField: options.fallbackField,
             hasAPIKey: options.apiKey != nil
+        )
+        setup.workload = WorkloadSetup(
+            promptOrder: options.promptOrder.rawValue,
+            seed: options.promptOrder == .random ? seed : nil,
+            body: options.bodyTemplateSource ?? (options.openAIModel != nil ? "openai" : (mode.isPromptObjects ? "prompt objects" : "chat")),
+            openAIModel: options.openAIModel,
+            isStreaming: options.isStreaming,
+            streamIdleTimeoutSeconds: options.isStreaming ? options.streamIdleTimeoutSeconds : nil,
+            requestIDHeader: options.requestIDHeader,
+            requestIDPrefix: options.requestIDHeader == nil ? nil : requestIDPrefix,
+            expectedStatus: options.expectedStatus,
+            expectedJSONFields: options.expectedJSONFields,
+            expectedHeaders: options.expectedHeaders
         )
         return SmokeRun(options: options, plan: plan, setup: setup)
     }
@@ -78,29 +108,6 @@ public struct SmokeRun: Sendable {
         )
     }
 
-    /// The built-in prompts, or one prompt per non-blank line of `path` (LF or CRLF line ends).
-    static func loadPrompts(_ path: String?) throws -> [String] {
-        guard let path else { return CannedPrompts.all }
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            let cause = (error as NSError).localizedDescription
-            throw SmokeOptionsError(option: "prompts", value: path, reason: "cannot read the file (\(cause)); give a readable text file with one prompt per line")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw SmokeOptionsError(option: "prompts", value: path, reason: "the file is not UTF-8 text; give a text file with one prompt per line")
-        }
-        // Character-wise splitting treats "\r\n" as one newline, so Windows line ends need no special case.
-        let prompts = text.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline)
-            .map(String.init)
-            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-        guard !prompts.isEmpty else {
-            throw SmokeOptionsError(option: "prompts", value: path, reason: "the file has no prompts; put one prompt per line")
-        }
-        return prompts
-    }
-
     /// The URL as text with any password replaced, so it can be printed and stored.
     static func redactingPassword(_ url: URL) -> String {
         guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false), components.password != nil else {
@@ -108,5 +115,12 @@ public struct SmokeRun: Sendable {
         }
         components.password = "redacted"
         return components.string ?? url.absoluteString
+    }
+}
+
+extension BodyBuilder.Mode {
+    var isPromptObjects: Bool {
+        if case .promptObjects = self { return true }
+        return false
     }
 }

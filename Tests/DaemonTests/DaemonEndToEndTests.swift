@@ -1,5 +1,6 @@
 import DemoAPI
 import Foundation
+import HTTPServer
 import JSONCoding
 import Storage
 import XCTest
@@ -190,6 +191,36 @@ final class DaemonEndToEndTests: XCTestCase {
         XCTAssertEqual(try response.json()["error"]?["status"]?.integerValue, 405)
     }
 
+    func testRunQueryErrorsGet400Or404() throws {
+        let (_, port) = try startDaemon(configuration: writeConfiguration())
+
+        let unknownRun = try LoopbackHTTPClient.request(port: port, path: "/runs/999999")
+        let invalidRun = try LoopbackHTTPClient.request(port: port, path: "/runs/abc")
+        let invalidLimit = try LoopbackHTTPClient.request(port: port, path: "/runs?limit=0")
+        let invalidStatus = try LoopbackHTTPClient.request(port: port, path: "/runs?status=green")
+        let trendWithoutTarget = try LoopbackHTTPClient.request(port: port, path: "/trend?metric=p95")
+        let trendTooManyBuckets = try LoopbackHTTPClient.request(port: port, path: "/trend?target=demo&bucket=1s&since=30d")
+
+        XCTAssertEqual(unknownRun.status, 404)
+        XCTAssertEqual(try unknownRun.json()["error"]?["message"]?.stringValue, "no run with id 999999")
+        XCTAssertEqual(invalidRun.status, 400)
+        XCTAssertEqual(invalidLimit.status, 400)
+        XCTAssertEqual(invalidStatus.status, 400)
+        XCTAssertEqual(trendWithoutTarget.status, 400)
+        XCTAssertEqual(try trendWithoutTarget.json()["error"]?["message"]?.stringValue, "missing target: add ?target=NAME")
+        XCTAssertEqual(trendTooManyBuckets.status, 400)
+    }
+
+    func testHeadStatusHasNoBody() throws {
+        let (_, port) = try startDaemon(configuration: writeConfiguration())
+
+        let response = try LoopbackHTTPClient.request(port: port, method: "HEAD", path: "/status")
+
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(response.header("Content-Type"), "application/json")
+        XCTAssertEqual(response.body, [])
+    }
+
     func testStatusTokenRequired() throws {
         let token = "e2e-\(UUID().uuidString)"
         let configuration = try writeConfiguration(server: "server:\n  listen: 127.0.0.1:0\n  token_env: LOADSMOKE_E2E_STATUS_TOKEN\n")
@@ -214,9 +245,7 @@ final class DaemonEndToEndTests: XCTestCase {
 
     func testSigtermStopsCleanly() throws {
         // Slower demo answers make a cycle last about a second, so SIGTERM is likely to arrive during one.
-        demo.stop()
-        demo = try DemoChatService(options: DemoOptions(port: 0, latencyMilliseconds: 300, fallbackRate: 0, errorRate: 0, seed: 7))
-        try demo.start()
+        try restartDemo(latencyMilliseconds: 300)
         let (daemon, port) = try startDaemon(configuration: writeConfiguration())
         XCTAssertTrue(poll { try self.runs(port: port, target: "demo", status: "passed").count >= 2 })
 
@@ -262,6 +291,101 @@ final class DaemonEndToEndTests: XCTestCase {
         let names = try getJSON(port: port, path: "/status")["targets"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
         XCTAssertEqual(names, ["demo", "switchable", "demo-copy"])
         XCTAssertNotNil(waitForRun(port: port, target: "demo-copy", status: "passed"))
+    }
+
+    func testShutdownGraceZeroStoresInterruptedRun() throws {
+        // Three answers of about a second each keep the demo cycle running when SIGTERM arrives.
+        try restartDemo(latencyMilliseconds: 1000)
+        let daemon = try LoadsmokeChildProcess(["daemon", "--config", try writeConfiguration().path, "--shutdown-grace", "0s"])
+        daemons.append(daemon)
+        let started = try XCTUnwrap(daemon.waitForStderrLine(containing: "event=run.started", "target=demo", timeout: Self.pollSeconds))
+        let runID = try XCTUnwrap(Self.fieldValue("run_id", in: started).flatMap { Int64($0) })
+
+        daemon.send(SIGTERM)
+
+        XCTAssertEqual(daemon.waitForExit(timeout: 20), 0)
+        XCTAssertEqual(daemon.stderrLines(containing: "event=daemon.stopped", "clean=true").count, 1)
+        let store = try RunStore(path: databasePath, readOnly: true)
+        defer { store.close() }
+        XCTAssertEqual(try store.run(id: runID)?.status, .interrupted)
+        XCTAssertEqual(try store.runs(RunQuery(status: .running)).count, 0)
+    }
+
+    func testSecondSigtermExitsAtOnce() throws {
+        try restartDemo(latencyMilliseconds: 1000)
+        let (daemon, _) = try startDaemon(configuration: writeConfiguration())
+        XCTAssertNotNil(daemon.waitForStderrLine(containing: "event=run.started", "target=demo", timeout: Self.pollSeconds))
+
+        daemon.send(SIGTERM)
+        XCTAssertNotNil(daemon.waitForStderrLine(containing: "event=daemon.stopping", timeout: Self.pollSeconds))
+        daemon.send(SIGTERM)
+
+        // The default grace of 10 s would keep a first SIGTERM waiting for the demo cycle, so only the second
+        // signal can end the process within 5 s, with status 128 + SIGTERM.
+        XCTAssertEqual(daemon.waitForExit(timeout: 5), 128 + SIGTERM)
+        XCTAssertEqual(daemon.stderrLines(containing: "event=daemon.stopped").count, 0)
+    }
+
+    func testRestartMarksKilledRunInterrupted() throws {
+        try restartDemo(latencyMilliseconds: 1000)
+        let configuration = try writeConfiguration()
+        let (first, _) = try startDaemon(configuration: configuration)
+        let started = try XCTUnwrap(first.waitForStderrLine(containing: "event=run.started", "target=demo", timeout: Self.pollSeconds))
+        let runID = try XCTUnwrap(Self.fieldValue("run_id", in: started).flatMap { Int64($0) })
+
+        first.terminate()
+        let (second, port) = try startDaemon(configuration: configuration)
+
+        let starting = try XCTUnwrap(second.waitForStderrLine(containing: "event=daemon.starting", timeout: Self.startSeconds))
+        let recovered = try XCTUnwrap(Self.fieldValue("recovered_interrupted_runs", in: starting).flatMap { Int($0) })
+        XCTAssertGreaterThanOrEqual(recovered, 1)
+        XCTAssertEqual(try getJSON(port: port, path: "/runs/\(runID)")["status"]?.stringValue, "interrupted")
+    }
+
+    func testRestartMidStreakDoesNotRealert() throws {
+        let hook = try writeScript("hook.sh", """
+        cat > /dev/null
+        printf '%s %s %s\\n' "$LOADSMOKE_EVENT" "$LOADSMOKE_TARGET" "$LOADSMOKE_RUN_ID" >> "\(directory.path)/alerts.log"
+        """)
+        let configuration = try writeConfiguration(alert: "alert:\n  command: [\"\(hook)\"]\n  timeout: 5s\n  on: [failure, recovery]\n")
+        let (first, firstPort) = try startDaemon(configuration: configuration)
+        XCTAssertTrue(poll { self.alertLines().count >= 1 })
+        XCTAssertTrue(poll { try self.runs(port: firstPort, target: "switchable", status: "failed").first?["alert"] != .null })
+        first.send(SIGTERM)
+        XCTAssertEqual(first.waitForExit(timeout: 20), 0)
+
+        let (_, port) = try startDaemon(configuration: configuration)
+        let countAtRestart = try runs(port: port, target: "switchable", status: "failed").count
+        XCTAssertTrue(poll { try self.runs(port: port, target: "switchable", status: "failed").count >= countAtRestart + 3 })
+
+        XCTAssertEqual(alertLines().count, 1, alertLines().joined(separator: "\n"))
+    }
+
+    func testBusyPortFailsStart() throws {
+        let occupant = HTTPServer(configuration: HTTPServer.Configuration(host: "127.0.0.1", port: 0)) { _ in .text("occupied") }
+        try occupant.start()
+        defer { occupant.stop() }
+        let configuration = try writeConfiguration(server: "server:\n  listen: 127.0.0.1:\(occupant.port)\n")
+
+        let daemon = try LoadsmokeChildProcess(["daemon", "--config", configuration.path])
+        daemons.append(daemon)
+
+        XCTAssertEqual(daemon.waitForExit(timeout: Self.startSeconds), 1)
+        XCTAssertEqual(daemon.stderrLines(containing: "level=error", "event=daemon.start_failed").count, 1)
+        XCTAssertTrue(daemon.stderr.contains("\(occupant.port)"), daemon.stderr)
+    }
+
+    func testInvalidConfigurationExitsWithUsage() throws {
+        let configuration = try writeConfiguration()
+        let valid = try String(contentsOf: configuration, encoding: .utf8)
+        try valid.replacingOccurrences(of: "requests: 3", with: "requests: none").write(to: configuration, atomically: true, encoding: .utf8)
+
+        let result = try LoadsmokeChildProcess.run(["daemon", "--config", configuration.path], timeout: Self.startSeconds)
+
+        XCTAssertEqual(result.exitCode, 2)
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 2, result.stderr)
+        XCTAssertTrue(lines.allSatisfy { $0.hasPrefix("error: \(configuration.path):") && $0.contains(".requests: ") }, result.stderr)
     }
 
     // MARK: - Fixture
@@ -314,6 +438,18 @@ final class DaemonEndToEndTests: XCTestCase {
         try Data("#!/bin/sh\n\(body)\n".utf8).write(to: URL(fileURLWithPath: path))
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
         return path
+    }
+
+    /// Replaces the demo API with one whose median latency is `latencyMilliseconds`, before the daemon starts.
+    private func restartDemo(latencyMilliseconds: Double) throws {
+        demo.stop()
+        demo = try DemoChatService(options: DemoOptions(port: 0, latencyMilliseconds: latencyMilliseconds, fallbackRate: 0, errorRate: 0, seed: 7))
+        try demo.start()
+    }
+
+    /// The value of `key=value` in a log line, unquoted values only.
+    private static func fieldValue(_ key: String, in line: String) -> String? {
+        line.split(separator: " ").first { $0.hasPrefix("\(key)=") }.map { String($0.dropFirst(key.count + 1)) }
     }
 
     /// Starts `loadsmoke daemon --config FILE` and returns it with the status port it logged.

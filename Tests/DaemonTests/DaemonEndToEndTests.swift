@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 /// `loadsmoke daemon` as a child process against two targets on 127.0.0.1: the demo chat API, which always passes,
-/// and a switchable server whose answer the test turns from 503 to 200. Each test starts its own daemon, checks it
+/// and a switchable server whose response the test turns from 503 to 200. Each test starts its own daemon, checks it
 /// over real loopback HTTP and real SQLite files, and stops it.
 final class DaemonEndToEndTests: XCTestCase {
     private var directory: URL!
@@ -244,7 +244,7 @@ final class DaemonEndToEndTests: XCTestCase {
     // MARK: - Signals
 
     func testSigtermStopsCleanly() throws {
-        // Slower demo answers make a cycle last about a second, so SIGTERM is likely to arrive during one.
+        // Slower demo responses make a cycle last about a second, so SIGTERM is likely to arrive during one.
         try restartDemo(latencyMilliseconds: 300)
         let (daemon, port) = try startDaemon(configuration: writeConfiguration())
         XCTAssertTrue(poll { try self.runs(port: port, target: "demo", status: "passed").count >= 2 })
@@ -294,7 +294,7 @@ final class DaemonEndToEndTests: XCTestCase {
     }
 
     func testShutdownGraceZeroStoresInterruptedRun() throws {
-        // Three answers of about a second each keep the demo cycle running when SIGTERM arrives.
+        // Three responses of about a second each keep the demo cycle running when SIGTERM arrives.
         try restartDemo(latencyMilliseconds: 1000)
         let daemon = try LoadsmokeChildProcess(["daemon", "--config", try writeConfiguration().path, "--shutdown-grace", "0s"])
         daemons.append(daemon)
@@ -392,8 +392,8 @@ final class DaemonEndToEndTests: XCTestCase {
 
     private var databasePath: String { directory.appendingPathComponent("runs.db").path }
 
-    /// The daemon's configuration: both targets on `every 1s` with 3 requests at concurrency 1, and optional
-    /// `server` and `alert` sections as YAML text.
+    /// Returns the daemon's configuration as YAML: both targets on `every 1s` with 3 requests at concurrency 1, plus
+    /// the optional `server` and `alert` sections, given as YAML text.
     private func configurationText(server: String? = nil, alert: String? = nil, extraTarget: String? = nil) -> String {
         var text = """
         storage:
@@ -447,7 +447,7 @@ final class DaemonEndToEndTests: XCTestCase {
         try demo.start()
     }
 
-    /// The value of `key=value` in a log line, unquoted values only.
+    /// Returns the value of `key=value` in a log line. Quoted values are not supported.
     private static func fieldValue(_ key: String, in line: String) -> String? {
         line.split(separator: " ").first { $0.hasPrefix("\(key)=") }.map { String($0.dropFirst(key.count + 1)) }
     }
@@ -479,7 +479,7 @@ final class DaemonEndToEndTests: XCTestCase {
         return try getJSON(port: port, path: path)["runs"]?.arrayValue ?? []
     }
 
-    /// Polls `/runs` until `target` has a run with `status`; returns the newest such run.
+    /// Polls `/runs` until `target` has a run with `status`, and returns the newest such run.
     private func waitForRun(port: Int, target: String, status: String) -> JSONValue? {
         var found: JSONValue?
         _ = poll {
@@ -489,7 +489,7 @@ final class DaemonEndToEndTests: XCTestCase {
         return found
     }
 
-    /// Polls until a run of `target` has a finished alert record; returns that run's summary.
+    /// Polls until a run of `target` has a finished alert record, and returns that run's summary.
     private func firstRunWithAlert(port: Int, target: String) -> JSONValue? {
         var found: JSONValue?
         _ = poll {
@@ -499,7 +499,7 @@ final class DaemonEndToEndTests: XCTestCase {
         return found
     }
 
-    /// Evaluates `condition` every 100 ms for at most `pollSeconds`; returns whether it became true. A thrown
+    /// Evaluates `condition` every 100 ms for at most `pollSeconds`, and returns whether it became true. A thrown
     /// error counts as false, because the daemon may not serve yet.
     private func poll(_ condition: () throws -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(Self.pollSeconds)

@@ -94,7 +94,7 @@ final class LoadsmokeChildProcess: @unchecked Sendable {
         kill(process.processIdentifier, signalNumber)
     }
 
-    /// Waits at most `timeout` seconds for the process to exit; returns its exit status, or nil while it still runs.
+    /// Waits at most `timeout` seconds for the process to exit. Returns its exit status, or nil while it still runs.
     func waitForExit(timeout: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning, Date() < deadline { usleep(20_000) }

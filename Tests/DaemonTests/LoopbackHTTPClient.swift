@@ -21,7 +21,7 @@ struct LoopbackHTTPResponse {
 
     var text: String { String(decoding: body, as: UTF8.self) }
 
-    /// The body parsed as JSON; throws when it is not a JSON document.
+    /// Parses the body as JSON, throwing when it is not a JSON document.
     func json() throws -> JSONValue {
         try JSONValue.parse(body)
     }
@@ -84,7 +84,7 @@ enum LoopbackHTTPClient {
         return try parse(received)
     }
 
-    /// Parses a response whose body runs to the end of `bytes`; `Content-Length` trims it when present.
+    /// Parses a response whose body runs to the end of `bytes`, trimmed to `Content-Length` when that is present.
     private static func parse(_ bytes: [UInt8]) throws -> LoopbackHTTPResponse {
         let separator: [UInt8] = Array("\r\n\r\n".utf8)
         guard bytes.count >= separator.count,

@@ -1,13 +1,13 @@
 import Foundation
 
 /// A checker for the Prometheus text exposition format, version 0.0.4
-/// (https://prometheus.io/docs/instrumenting/exposition_formats/), strict enough to catch what a scraper rejects.
+/// (https://prometheus.io/docs/instrumenting/exposition_formats/), covering the rules listed at `problems(in:)`.
 enum PrometheusText {
-    /// Each line that a scraper would reject or misread, with its line number; empty for a valid exposition.
+    /// Returns a description of each rule violation, with its line number. The result is empty for a valid exposition.
     ///
-    /// Checked: `# HELP` and `# TYPE` lines name a valid metric, TYPE is a known type and comes before the family's
-    /// samples and at most once, sample names and label names are valid, label values are quoted with only `\\`,
-    /// `\"` and `\n` escapes, values parse as floats, and the text ends with a line feed.
+    /// `# HELP` and `# TYPE` lines must name a valid metric. A TYPE line must name a known type, come before the
+    /// family's samples and appear at most once. Sample and label names must be valid, and label values quoted with
+    /// only `\\`, `\"` and `\n` escapes. Values must parse as floats, and the text must end with a line feed.
     static func problems(in text: String) -> [String] {
         var problems: [String] = []
         if !text.hasSuffix("\n") { problems.append("the exposition does not end with a line feed") }
@@ -43,7 +43,7 @@ enum PrometheusText {
         return problems
     }
 
-    /// Sample values by series, where a series is the sample line up to the space before its value, such as
+    /// Returns sample values by series, where a series is the sample line up to the space before its value, such as
     /// `loadsmoke_runs_total{status="passed",target="demo"}`. Lines that do not parse are left out.
     static func samples(in text: String) -> [String: Double] {
         var samples: [String: Double] = [:]
@@ -54,7 +54,7 @@ enum PrometheusText {
         return samples
     }
 
-    /// Splits `name{labels} value [timestamp]`; nil when any part is invalid.
+    /// Splits `name{labels} value [timestamp]`, or returns nil when any part is invalid.
     private static func parseSample(_ line: Substring) -> (name: String, series: String, value: Double)? {
         var rest = line[...]
         let name = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == ":" }
@@ -72,7 +72,7 @@ enum PrometheusText {
         return (String(name), series, value)
     }
 
-    /// Reads `{name="value",...}` from the start of `text`; returns the index after `}`, or nil when invalid.
+    /// Reads `{name="value",...}` from the start of `text` and returns the index after `}`, or nil when it is invalid.
     private static func labelsEnd(_ text: Substring) -> Substring.Index? {
         var index = text.index(after: text.startIndex)
         while index < text.endIndex {

@@ -1,13 +1,13 @@
 import Foundation
 import HTTPServer
 
-/// A chat API on 127.0.0.1 whose answer the test switches: 200 `{"answer":"ok"}` while healthy, 503 while failing.
+/// A chat API on 127.0.0.1 whose response the test switches: 200 `{"answer":"ok"}` while healthy, 503 while failing.
 final class SwitchableTargetServer: @unchecked Sendable {
     private let lock = NSLock()
     private var failing: Bool
     private var server: HTTPServer!
 
-    /// Starts listening on a free port, answering 503 when `initiallyFailing` is true.
+    /// Starts listening on a free port, responding with 503 when `initiallyFailing` is true.
     init(isFailing initiallyFailing: Bool) throws {
         failing = initiallyFailing
         server = HTTPServer(configuration: HTTPServer.Configuration(host: "127.0.0.1", port: 0)) { [unowned self] _ in

@@ -51,7 +51,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["Daemon", "Storage", "Configuration", "Scheduling", "SmokeRunner", "HTTPServer", "JSONCoding", "DemoAPI"]
+            dependencies: ["Daemon", "Storage", "Configuration", "Scheduling", "SmokeRunner", "HTTPServer", "JSONCoding", "DemoAPI", "loadsmoke"]
         ),
         .testTarget(name: "LoadsmokeCLITests", dependencies: ["LoadsmokeCLI", "loadsmoke", "DemoAPI", "HTTPServer", "JSONCoding"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),

@@ -104,7 +104,7 @@ final class AlertDispatcher: @unchecked Sendable {
             event: event.rawValue,
             exitStatus: result.exitStatus,
             signal: result.signal,
-            output: result.launchError ?? result.output,
+            output: result.launchError ?? (result.timedOut ? "[loadsmoke: timed out after \(DaemonLogger.format(invocation.timeoutSeconds)) s and was killed]\n" + result.output : result.output),
             startedAt: result.startedAt,
             finishedAt: result.finishedAt
         )

@@ -63,13 +63,16 @@ public final class Daemon: DaemonStatusSource, @unchecked Sendable {
             configuration: HTTPServer.Configuration(
                 host: configuration.server.host,
                 port: configuration.server.port,
-                logger: { line in logger.warn("http.error", [("detail", line)]) }
+                logger: { line in logger.logPreformatted(.warn, line) }
             ),
             handler: { request in api.handle(request) }
         )
         try server.start()
         self.server = server
         logger.info("server.listening", [("url", statusURL), ("auth", configuration.server.token == nil ? "none" : "bearer")])
+        if configuration.server.token == nil, !configuration.server.isLoopback {
+            logger.warn("server.unauthenticated", [("url", statusURL), ("fix", "set server.token_env so /status, /runs, /trend and /metrics need a bearer token")])
+        }
 
         let alerts = AlertDispatcher(settings: configuration.alert, store: store, logger: logger, statusURL: statusURL)
         let latest = try store.latestRuns()
@@ -85,7 +88,7 @@ public final class Daemon: DaemonStatusSource, @unchecked Sendable {
         scheduler.start()
         self.scheduler = scheduler
         for (name, date) in scheduler.nextFireDates().sorted(by: { $0.key < $1.key }) {
-            logger.info("target.scheduled", [("target", name), ("next_run_at", ISO8601DateFormatter().string(from: date))])
+            logger.info("target.scheduled", [("target", name), ("next_run_at", RunJSON.timestamp(date))])
         }
         logger.info("daemon.started", [("status_url", statusURL)])
     }
@@ -115,7 +118,7 @@ public final class Daemon: DaemonStatusSource, @unchecked Sendable {
         guard let configurationPath else { return }
         let new: DaemonConfiguration
         do {
-            new = try ConfigurationLoader.load(path: configurationPath, environment: ProcessInfo.processInfo.environment)
+            new = try ConfigurationLoader.load(path: configurationPath, environment: environment)
         } catch let errors as ConfigurationErrors {
             for issue in errors.issues {
                 logger.log(.error, "config.reload_failed", [("config", configurationPath), ("issue", issue.description)])

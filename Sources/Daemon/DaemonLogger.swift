@@ -48,6 +48,12 @@ public final class DaemonLogger: @unchecked Sendable {
         sink(line)
     }
 
+    /// Logs a line that already holds `event=... key=value` fields, such as the HTTP server's error lines.
+    public func logPreformatted(_ level: Level, _ fields: String) {
+        if level == .debug && !isDebugEnabled { return }
+        sink("ts=\(timestamp()) level=\(level.rawValue) \(fields)")
+    }
+
     public func info(_ event: String, _ fields: [(String, Any?)] = []) { log(.info, event, fields) }
     public func debug(_ event: String, _ fields: [(String, Any?)] = []) { log(.debug, event, fields) }
     public func warn(_ event: String, _ fields: [(String, Any?)] = []) { log(.warn, event, fields) }

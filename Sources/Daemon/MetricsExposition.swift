@@ -27,8 +27,9 @@ enum MetricsExposition {
         output.family("loadsmoke_last_run_latency_seconds", "gauge", "Latency percentiles of the newest finished run's successful requests.")
         for target in targets {
             guard let latency = latest[target]?.latency else { continue }
-            for (quantile, value) in [("0.5", latency.p50), ("0.95", latency.p95), ("0.99", latency.p99)] {
-                output.sample("loadsmoke_last_run_latency_seconds", ["target": target, "quantile": quantile], value / 1000)
+            // `percentile`, not `quantile`: Prometheus reserves `quantile` for summary metrics.
+            for (percentile, value) in [("50", latency.p50), ("95", latency.p95), ("99", latency.p99)] {
+                output.sample("loadsmoke_last_run_latency_seconds", ["target": target, "percentile": percentile], value / 1000)
             }
         }
 

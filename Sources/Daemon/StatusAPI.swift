@@ -48,7 +48,8 @@ final class StatusAPI: @unchecked Sendable {
             case "/trend": return try trend(request, source: source)
             case "/metrics": return try MetricsExposition.response(store: store, source: source, version: version)
             default:
-                if request.path.hasPrefix("/runs/") { return try run(idText: String(request.path.dropFirst("/runs/".count))) }
+                let runPath = request.path.dropFirst("/runs/".count)
+                if request.path.hasPrefix("/runs/"), !runPath.contains("/") { return try run(idText: String(runPath)) }
                 return .notFound(path: request.path)
             }
         } catch let error as QueryError {

@@ -94,7 +94,7 @@ final class DaemonEndToEndTests: XCTestCase {
         let samples = PrometheusText.samples(in: response.text)
         XCTAssertGreaterThanOrEqual(samples[#"loadsmoke_runs_total{status="passed",target="demo"}"#] ?? 0, 1)
         XCTAssertGreaterThanOrEqual(samples[#"loadsmoke_runs_total{status="failed",target="switchable"}"#] ?? 0, 1)
-        XCTAssertNotNil(samples[#"loadsmoke_last_run_latency_seconds{quantile="0.95",target="demo"}"#])
+        XCTAssertNotNil(samples[#"loadsmoke_last_run_latency_seconds{percentile="95",target="demo"}"#])
         XCTAssertEqual(samples[#"loadsmoke_last_run_passed{target="switchable"}"#], 0)
     }
 

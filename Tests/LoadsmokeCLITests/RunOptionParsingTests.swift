@@ -25,7 +25,7 @@ final class RunOptionParsingTests: XCTestCase {
         XCTAssertEqual(options.requests, 50)
         XCTAssertEqual(options.concurrency, 10)
         XCTAssertEqual(options.url, "http://localhost:8000")
-        XCTAssertEqual(options.path, "/chat")
+        XCTAssertEqual(options.effectivePath, "/chat")
         XCTAssertEqual(options.timeoutSeconds, 30)
         XCTAssertNil(options.apiKey)
         XCTAssertEqual(options.simulate, [])
@@ -150,7 +150,8 @@ final class SmokeOptionsValidationTests: XCTestCase {
         var options = SmokeOptions()
         options.promptsFile = path
         let run = try SmokeRun.prepare(options)
-        XCTAssertEqual(run.plan.bodies.map { String(decoding: $0, as: UTF8.self) }, [#"{"message":"first"}"#, #"{"message":"second"}"#])
+        let bodies = (0..<3).map { String(decoding: run.plan.bodyProvider!($0), as: UTF8.self) }
+        XCTAssertEqual(bodies, [#"{"message":"first"}"#, #"{"message":"second"}"#, #"{"message":"first"}"#])
         XCTAssertEqual(run.setup.promptCount, 2)
     }
 

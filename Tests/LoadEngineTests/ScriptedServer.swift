@@ -17,6 +17,16 @@ final class ScriptedServer: @unchecked Sendable {
         case reset
         /// Send these bytes, then close (for truncated or malformed responses).
         case respondAndClose(String)
+        /// Answer with timed steps, for streamed responses.
+        case steps([Step])
+    }
+
+    /// One step of a scripted answer.
+    enum Step: Sendable {
+        case send(String)
+        case sleep(Double)
+        /// Close the connection; steps after it are not run.
+        case close
     }
 
     let port: Int
@@ -131,6 +141,14 @@ final class ScriptedServer: @unchecked Sendable {
             case let .respondAndClose(raw):
                 send(raw, to: client)
                 return
+            case let .steps(steps):
+                for step in steps {
+                    switch step {
+                    case let .send(raw): send(raw, to: client)
+                    case let .sleep(seconds): Thread.sleep(forTimeInterval: seconds)
+                    case .close: return
+                    }
+                }
             }
         }
     }
@@ -174,4 +192,15 @@ final class ScriptedServer: @unchecked Sendable {
         lines.append("")
         return lines.joined(separator: "\r\n") + "\r\n" + body
     }
+
+    /// The head of a chunked response; follow it with `chunk(_:)` steps and `lastChunk`.
+    static func chunkedHead(contentType: String = "text/event-stream", headers: [String] = []) -> String {
+        (["HTTP/1.1 200 OK", "Content-Type: \(contentType)", "Transfer-Encoding: chunked"] + headers).joined(separator: "\r\n") + "\r\n\r\n"
+    }
+
+    static func chunk(_ text: String) -> String {
+        String(text.utf8.count, radix: 16) + "\r\n" + text + "\r\n"
+    }
+
+    static let lastChunk = "0\r\n\r\n"
 }

@@ -1,8 +1,8 @@
 import Glibc
 import JSONCoding
 
-/// One answer of `/v1/chat/completions` and its JSON forms: the `chat.completion` object of a plain response and
-/// the `chat.completion.chunk` events of a streamed one, shaped as in OpenAI's Chat Completions API.
+/// One completion of `/v1/chat/completions` and its JSON forms, shaped as in OpenAI's Chat Completions API: the
+/// `chat.completion` object of a plain response and the `chat.completion.chunk` events of a streamed one.
 struct ChatCompletion: Sendable {
     /// "chatcmpl-" and 24 random letters and digits, shared by every chunk of one stream.
     let id: String
@@ -38,8 +38,8 @@ struct ChatCompletion: Sendable {
         tokens.joined()
     }
 
-    /// The `chat.completion` object of a response with `"stream": false`, with the demo's top-level `fallback` and
-    /// `retrieval` fields added.
+    /// Returns the `chat.completion` object of a response with `"stream": false`, with the demo's top-level
+    /// `fallback` and `retrieval` fields added.
     func completionObject() -> JSONValue {
         .object([
             ("id", .string(id)),
@@ -59,8 +59,8 @@ struct ChatCompletion: Sendable {
         ])
     }
 
-    /// The first chunk of a stream, which sets the role and carries no `content` key, so that a client timing the
-    /// first token can skip it.
+    /// Returns the first chunk of a stream, which sets the role and has no `content` key, so that a client timing
+    /// the first token can skip it.
     func roleChunk() -> JSONValue {
         chunk(delta: .object([("role", .string("assistant"))]), finishReason: .null)
     }
@@ -69,12 +69,12 @@ struct ChatCompletion: Sendable {
         chunk(delta: .object([("content", .string(token))]), finishReason: .null)
     }
 
-    /// The chunk after the last token, with an empty delta and the finish reason.
+    /// Returns the chunk after the last token, with an empty delta and the finish reason.
     func finalChunk() -> JSONValue {
         chunk(delta: .object([]), finishReason: .string(finishReason))
     }
 
-    /// The chunk with empty `choices` and the token counts, plus the demo's top-level `fallback` field.
+    /// Returns the chunk with empty `choices` and the token counts, plus the demo's top-level `fallback` field.
     ///
     /// OpenAI sends this chunk only when the request sets `stream_options.include_usage`. The demo always sends it
     /// so that loadsmoke can read the completion token count from any stream.

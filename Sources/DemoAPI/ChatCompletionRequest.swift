@@ -145,7 +145,7 @@ struct ChatCompletionRequest: Equatable {
             guard let contentValue = element["content"] else {
                 return .failure(.invalidRequest("\(param).content is missing. Send the message text as a string.", param: "\(param).content"))
             }
-            // NOTE: OpenAI also accepts an array of content parts here; the demo accepts only plain text.
+            // NOTE: OpenAI also accepts an array of content parts here, but the demo accepts only a string.
             guard let content = contentValue.stringValue else {
                 return .failure(.invalidRequest("\(param).content must be a string, not \(jsonTypeName(contentValue))", param: "\(param).content"))
             }

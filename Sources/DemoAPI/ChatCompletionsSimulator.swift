@@ -56,10 +56,10 @@ final class ChatCompletionsSimulator: @unchecked Sendable {
         return response
     }
 
-    /// Returns a `text/event-stream` response that sends the role chunk at once, the first content token
-    /// `firstTokenMilliseconds` after `receivedAt` (times `fallbackFirstTokenFactor` on the fallback path), each
-    /// further token `tokenIntervalMilliseconds` after the previous one was sent, then the final chunk, the usage
-    /// chunk and `data: [DONE]`.
+    /// Returns a `text/event-stream` response that sends the role chunk at once. The first content token follows
+    /// `firstTokenMilliseconds` after `receivedAt`, or `fallbackFirstTokenFactor` times that on the fallback path.
+    /// Each further token follows `tokenIntervalMilliseconds` after the previous one was sent. The final chunk, the
+    /// usage chunk and `data: [DONE]` follow the last token at once.
     ///
     /// With `isCut` the stream stops after about half the tokens and the connection closes, without the final
     /// chunk, the usage chunk, `[DONE]` or the chunked body's last chunk.

@@ -152,8 +152,8 @@ final class ChatSimulator: @unchecked Sendable {
         min(medianMilliseconds * exp(latencyLogSpread * deviate), medianMilliseconds * latencyCapFactor)
     }
 
-    /// Whether the fallback backend serves the request: always when `X-Simulate-Failure` names pinecone, and
-    /// otherwise at the rate `fallbackRate`.
+    /// Returns whether the fallback backend serves the request: always when `X-Simulate-Failure` names pinecone,
+    /// and otherwise at the rate `fallbackRate`.
     static func isFallback(_ request: HTTPRequest, draws: ChatDraws, fallbackRate: Double) -> Bool {
         request.headers.tokens(for: "X-Simulate-Failure").contains("pinecone") || draws.fallbackRoll < fallbackRate
     }

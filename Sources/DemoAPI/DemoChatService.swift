@@ -10,24 +10,30 @@ import JSONCoding
 /// - `POST /chat` with `{"message": "..."}` returns an answer, 2 to 4 sources, the retrieval backend, whether the
 ///   fallback backend served it and the simulated latency, with an `X-Fallback: true|false` header.
 ///   `X-Simulate-Failure: pinecone` forces the fallback path. A share `errorRate` of requests fails with 503.
+/// - `POST /v1/chat/completions` serves the same answers in the shape of OpenAI's Chat Completions API, whole or,
+///   with `"stream": true`, as server-sent events paced by `firstTokenMilliseconds` and `tokenIntervalMilliseconds`.
+///   Errors there use OpenAI's error shape. `X-Simulate-Failure: stream-cut` ends a stream after about half its
+///   tokens without `data: [DONE]`.
 /// - `GET /healthz` returns `{"status": "ok"}`.
 public final class DemoChatService: @unchecked Sendable {
     public let options: DemoOptions
     private let server: HTTPServer
     private let chat: ChatSimulator
+    private let completions: ChatCompletionsSimulator
 
     /// - Throws: `DemoOptionsError` when an option is out of range.
     public init(options: DemoOptions = DemoOptions()) throws {
         try options.validate()
         self.options = options
-        let chat = ChatSimulator(
-            options: options,
-            random: SeededRandomSource(seed: options.seed ?? UInt64.random(in: .min ... .max))
-        )
+        // Both routes draw from one source, so a seed fixes the outcomes of any mix of their requests.
+        let random = SeededRandomSource(seed: options.seed ?? UInt64.random(in: .min ... .max))
+        let chat = ChatSimulator(options: options, random: random)
+        let completions = ChatCompletionsSimulator(options: options, random: random)
         self.chat = chat
+        self.completions = completions
         let configuration = HTTPServer.Configuration(host: options.host, port: options.port, logger: options.logger)
         server = HTTPServer(configuration: configuration) { request in
-            DemoChatService.route(request, chat: chat)
+            DemoChatService.route(request, chat: chat, completions: completions)
         }
     }
 
@@ -47,13 +53,26 @@ public final class DemoChatService: @unchecked Sendable {
         server.stop()
     }
 
-    static func route(_ request: HTTPRequest, chat: ChatSimulator) -> HTTPResponse {
+    static func route(_ request: HTTPRequest, chat: ChatSimulator, completions: ChatCompletionsSimulator) -> HTTPResponse {
         switch request.path {
         case "/chat":
             guard request.method == "POST" else {
                 return .methodNotAllowed(method: request.method, path: request.path, allowedMethods: ["POST"])
             }
             return chat.respond(to: request)
+        case "/v1/chat/completions":
+            guard request.method == "POST" else {
+                let error = OpenAIError(
+                    status: 405,
+                    message: "method \(request.method) is not allowed on \(request.path). Use POST",
+                    type: "invalid_request_error",
+                    param: nil
+                )
+                var response = error.response
+                response.headers.set("Allow", "POST")
+                return response
+            }
+            return completions.respond(to: request)
         case "/healthz":
             guard request.method == "GET" || request.method == "HEAD" else {
                 return .methodNotAllowed(method: request.method, path: request.path, allowedMethods: ["GET", "HEAD"])
@@ -104,14 +123,11 @@ final class ChatSimulator: @unchecked Sendable {
             return response
         }
 
-        let failureNames = request.headers.tokens(for: "X-Simulate-Failure")
-        let isFallback = failureNames.contains("pinecone") || draws.fallbackRoll < options.fallbackRate
-        // The fallback backend responds 30 % to 50 % slower than the primary one.
-        let latency = isFallback ? primaryLatency * (1.3 + 0.2 * draws.fallbackSlowdownRoll) : primaryLatency
+        let isFallback = Self.isFallback(request, draws: draws, fallbackRate: options.fallbackRate)
+        let latency = Self.answerLatency(primaryLatency: primaryLatency, draws: draws, isFallback: isFallback)
         sleep(milliseconds: latency)
 
-        let sourceCount = 2 + min(Int(draws.sourceCountRoll * 3), 2)
-        let sources = KnowledgeBase.retrieve(for: message, count: sourceCount, jitters: draws.scoreJitters)
+        let sources = Self.retrieveSources(for: message, draws: draws)
         let body = JSONValue.object([
             ("answer", .string(KnowledgeBase.composeAnswer(to: message, sources: sources))),
             ("sources", .array(sources.map { source in
@@ -134,6 +150,24 @@ final class ChatSimulator: @unchecked Sendable {
     /// `latencyCapFactor` times the median.
     static func primaryLatency(medianMilliseconds: Double, deviate: Double) -> Double {
         min(medianMilliseconds * exp(latencyLogSpread * deviate), medianMilliseconds * latencyCapFactor)
+    }
+
+    /// Returns whether the fallback backend serves the request: always when `X-Simulate-Failure` names pinecone,
+    /// and otherwise at the rate `fallbackRate`.
+    static func isFallback(_ request: HTTPRequest, draws: ChatDraws, fallbackRate: Double) -> Bool {
+        request.headers.tokens(for: "X-Simulate-Failure").contains("pinecone") || draws.fallbackRoll < fallbackRate
+    }
+
+    /// Returns the latency of an answer in milliseconds. The fallback backend responds 30 % to 50 % slower than
+    /// the primary one.
+    static func answerLatency(primaryLatency: Double, draws: ChatDraws, isFallback: Bool) -> Double {
+        isFallback ? primaryLatency * (1.3 + 0.2 * draws.fallbackSlowdownRoll) : primaryLatency
+    }
+
+    /// Returns the 2 to 4 knowledge-base documents that best match `message`.
+    static func retrieveSources(for message: String, draws: ChatDraws) -> [RetrievedSource] {
+        let sourceCount = 2 + min(Int(draws.sourceCountRoll * 3), 2)
+        return KnowledgeBase.retrieve(for: message, count: sourceCount, jitters: draws.scoreJitters)
     }
 
     struct MessageRejection: Error {

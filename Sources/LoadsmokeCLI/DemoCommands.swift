@@ -13,19 +13,26 @@ import Glibc
 enum ServeDemoCommand {
     static let spec = CommandSpec(
         name: "serve-demo",
-        summary: "Serve the built-in demo chat API (POST /chat, GET /healthz) until Ctrl+C.",
+        summary: "Serve the built-in demo chat API (POST /chat, POST /v1/chat/completions, GET /healthz) until Ctrl+C.",
         usage: "[options]",
         options: [
             .value("host", "ADDRESS", "IPv4 or IPv6 address to listen on (default: 127.0.0.1)."),
             .value("port", "PORT", "TCP port, 0 for any free port (default: 8000)."),
             .value("latency-ms", "MS", "Median answer latency in milliseconds; the tail is skewed (default: 40)."),
+            .value("first-token-ms", "MS", "Delay before the first token of a streamed completion, in milliseconds (default: 150)."),
+            .value("token-interval-ms", "MS", "Delay between tokens of a streamed completion, in milliseconds (default: 20)."),
             .value("fallback-rate", "F", "Share of requests whose primary store (pinecone) fails, 0 to 1 (default: 0.1)."),
             .value("error-rate", "F", "Share of requests answered with 503, 0 to 1 (default: 0.01)."),
             .value("seed", "N", "Seed for repeatable latencies, fallbacks and errors (default: random)."),
         ],
         discussion: """
         The header 'X-Simulate-Failure: pinecone' makes every request take the fallback path (pgvector), which
-        answers a little slower and reports "fallback": true and 'X-Fallback: true'.
+        answers a little slower and reports "fallback": true and 'X-Fallback: true'. On a streamed completion
+        the fallback path delays the first token \(DemoOptions.fallbackFirstTokenFactor) times as long.
+
+        POST /v1/chat/completions accepts OpenAI-style requests; with "stream": true it sends server-sent events.
+        The header 'X-Simulate-Failure: stream-cut' closes a stream after about half its tokens, without the
+        final chunk, the usage chunk or 'data: [DONE]'.
         """
     )
 
@@ -38,8 +45,20 @@ enum ServeDemoCommand {
             }
             options.port = port
         }
-        if let latency = try arguments.decimal("latency-ms", command: command, unitHint: "milliseconds of 0 or more, such as 40") {
-            options.latencyMilliseconds = latency
+        let delays: [(name: String, example: Int, keyPath: WritableKeyPath<DemoOptions, Double>)] = [
+            ("latency-ms", 40, \.latencyMilliseconds),
+            ("first-token-ms", 150, \.firstTokenMilliseconds),
+            ("token-interval-ms", 20, \.tokenIntervalMilliseconds),
+        ]
+        let maxDelay = Int(DemoOptions.maxLatencyMilliseconds)
+        for delay in delays {
+            let hint = "milliseconds from 0 to \(maxDelay), such as \(delay.example)"
+            if let milliseconds = try arguments.decimal(delay.name, command: command, unitHint: hint) {
+                guard milliseconds <= DemoOptions.maxLatencyMilliseconds else {
+                    throw UsageError(message: "invalid value \"\(arguments.value(delay.name)!)\" for --\(delay.name): expected \(hint)", command: command)
+                }
+                options[keyPath: delay.keyPath] = milliseconds
+            }
         }
         for (name, keyPath) in [("fallback-rate", \DemoOptions.fallbackRate), ("error-rate", \DemoOptions.errorRate)] {
             if let rate = try arguments.decimal(name, command: command, unitHint: "a fraction from 0 to 1, such as 0.1") {
@@ -87,7 +106,7 @@ enum ServeDemoCommand {
             return ExitCode.failure
         }
         let host = options.host.contains(":") ? "[\(options.host)]" : options.host
-        console.error("demo chat API listening on http://\(host):\(service.port) (POST /chat, GET /healthz); press Ctrl+C to stop")
+        console.error("demo chat API listening on http://\(host):\(service.port) (POST /chat, POST /v1/chat/completions, GET /healthz); press Ctrl+C to stop")
         SignalRouter.shared.waitForTermination()
         service.stop()
         console.error("demo chat API stopped")

@@ -209,6 +209,10 @@ final class DemoChatServiceTests: XCTestCase {
             (DemoOptions(fallbackRate: -0.1), "invalid demo option fallbackRate=-0.1: expected a probability from 0 to 1"),
             (DemoOptions(errorRate: 2), "invalid demo option errorRate=2.0: expected a probability from 0 to 1"),
             (DemoOptions(port: 70000), "invalid demo option port=70000: expected an integer from 0 to 65535"),
+            (DemoOptions(firstTokenMilliseconds: -1), "invalid demo option firstTokenMilliseconds=-1.0: expected a number of milliseconds from 0 to 60000"),
+            (DemoOptions(firstTokenMilliseconds: 60_001), "invalid demo option firstTokenMilliseconds=60001.0: expected a number of milliseconds from 0 to 60000"),
+            (DemoOptions(tokenIntervalMilliseconds: .infinity), "invalid demo option tokenIntervalMilliseconds=inf: expected a number of milliseconds from 0 to 60000"),
+            (DemoOptions(tokenIntervalMilliseconds: -0.5), "invalid demo option tokenIntervalMilliseconds=-0.5: expected a number of milliseconds from 0 to 60000"),
         ]
         for (options, expected) in cases {
             XCTAssertThrowsError(try DemoChatService(options: options)) { error in
@@ -217,12 +221,19 @@ final class DemoChatServiceTests: XCTestCase {
         }
     }
 
+    func testDelayOptionsAcceptBounds() {
+        XCTAssertNoThrow(try DemoOptions(firstTokenMilliseconds: 0, tokenIntervalMilliseconds: 60_000).validate())
+        XCTAssertNoThrow(try DemoOptions(firstTokenMilliseconds: 60_000, tokenIntervalMilliseconds: 0).validate())
+    }
+
     func testDefaultOptions() throws {
         let options = DemoOptions()
 
         XCTAssertEqual(options.host, "127.0.0.1")
         XCTAssertEqual(options.port, 8000)
         XCTAssertEqual(options.latencyMilliseconds, 40)
+        XCTAssertEqual(options.firstTokenMilliseconds, 150)
+        XCTAssertEqual(options.tokenIntervalMilliseconds, 20)
         XCTAssertEqual(options.fallbackRate, 0.1)
         XCTAssertEqual(options.errorRate, 0.01)
         XCTAssertNil(options.seed)
@@ -258,38 +269,9 @@ func sendRequest(
     headers: [(String, String)] = [],
     body: String? = nil
 ) throws -> DemoResponse {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else {
-        throw DemoClientError(description: "socket failed: errno \(errno)")
-    }
+    let descriptor = try connectToLoopback(port: port)
     defer { close(descriptor) }
-    var timeout = timeval(tv_sec: 5, tv_usec: 0)
-    setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port)).bigEndian
-    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else {
-        throw DemoClientError(description: "connect to 127.0.0.1:\(port) failed: errno \(errno)")
-    }
-
-    var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-    for (name, value) in headers {
-        request += "\(name): \(value)\r\n"
-    }
-    if let body {
-        request += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
-    }
-    request += "\r\n" + (body ?? "")
-    let bytes = Array(request.utf8)
-    let sent = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-    guard sent == bytes.count else {
-        throw DemoClientError(description: "send failed: sent \(sent) of \(bytes.count) bytes")
-    }
+    try sendRequestHead(descriptor, method: method, path: path, headers: headers, body: body)
 
     var received: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
@@ -318,4 +300,45 @@ func sendRequest(
         return (String(parts[0]), parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : "")
     }
     return DemoResponse(status: status, headers: responseHeaders, body: Array(received[(headEnd + 4)...]))
+}
+
+/// Opens a TCP connection to 127.0.0.1:`port` whose reads time out after 5 s.
+func connectToLoopback(port: Int) throws -> Int32 {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else {
+        throw DemoClientError(description: "socket failed: errno \(errno)")
+    }
+    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port)).bigEndian
+    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else {
+        let connectErrno = errno
+        close(descriptor)
+        throw DemoClientError(description: "connect to 127.0.0.1:\(port) failed: errno \(connectErrno)")
+    }
+    return descriptor
+}
+
+/// Sends a request with `Connection: close` and, when `body` is given, a JSON content type.
+func sendRequestHead(_ descriptor: Int32, method: String, path: String, headers: [(String, String)], body: String?) throws {
+    var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+    for (name, value) in headers {
+        request += "\(name): \(value)\r\n"
+    }
+    if let body {
+        request += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
+    }
+    request += "\r\n" + (body ?? "")
+    let bytes = Array(request.utf8)
+    let sent = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    guard sent == bytes.count else {
+        throw DemoClientError(description: "send failed: sent \(sent) of \(bytes.count) bytes")
+    }
 }

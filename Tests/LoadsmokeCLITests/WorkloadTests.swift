@@ -1,4 +1,5 @@
 @testable import LoadsmokeCLI
+import DemoAPI
 import Foundation
 import HTTPServer
 import JSONCoding
@@ -128,5 +129,48 @@ final class WorkloadTests: XCTestCase {
         XCTAssertEqual(result.exitCode, 0, result.stderr)
         let prefix = try JSONValue.parse(result.stdout)["config"]?["request_id_prefix"]?.stringValue ?? "?"
         XCTAssertEqual(Set(seen.values), Set((0..<6).map { "\(prefix)-\($0)" }))
+    }
+}
+
+/// `loadsmoke run --openai demo --stream` against the demo API, whose token timing is set per test.
+final class StreamingRunTests: XCTestCase {
+    func testStreamMetricsMatchDemoDelays() throws {
+        let demo = try DemoChatService(options: DemoOptions(
+            port: 0, latencyMilliseconds: 1, firstTokenMilliseconds: 80, tokenIntervalMilliseconds: 15,
+            fallbackRate: 0, errorRate: 0, seed: 5
+        ))
+        try demo.start()
+        defer { demo.stop() }
+        let result = try LoadsmokeProcess.run([
+            "run", "--url", "http://127.0.0.1:\(demo.port)", "--openai", "demo", "--stream", "-n", "6", "-c", "3",
+            "--budget-p50", "5000", "--budget-p95", "5000", "--budget-p99", "5000", "--budget-ttft-p95", "1000", "--json",
+        ])
+        XCTAssertEqual(result.exitCode, 0, result.stderr)
+        let document = try JSONValue.parse(result.stdout)
+        XCTAssertEqual(document["ttft_ms"]?["p50"]?.doubleValue ?? 0, 80, accuracy: 10)
+        XCTAssertEqual(document["itl_ms"]?["p50"]?.doubleValue ?? 0, 15, accuracy: 5)
+        XCTAssertEqual(document["tokens_per_s"]?.doubleValue ?? 0, 1000.0 / 15, accuracy: 12)
+        XCTAssertEqual(document["stream"]?["token_count_source"], .string("usage"))
+        XCTAssertEqual(document["budgets"]?.arrayValue?.last?["name"], .string("ttft_p95"))
+    }
+
+    func testCutStreamsFailWithStreamKind() throws {
+        let demo = try DemoChatService(options: DemoOptions(port: 0, firstTokenMilliseconds: 1, tokenIntervalMilliseconds: 1, fallbackRate: 0, errorRate: 0))
+        try demo.start()
+        defer { demo.stop() }
+        let result = try LoadsmokeProcess.run(["run", "--url", "http://127.0.0.1:\(demo.port)", "--openai", "demo", "--stream", "--simulate", "stream-cut", "-n", "4", "--json"])
+        XCTAssertEqual(result.exitCode, 1)
+        XCTAssertEqual(try JSONValue.parse(result.stdout)["errors"], .object([("stream", .integer(Int64(4)))]))
+    }
+
+    func testNonStreamedRunHasNullStreamMetrics() throws {
+        let demo = try DemoChatService(options: DemoOptions(port: 0, latencyMilliseconds: 1, fallbackRate: 0, errorRate: 0))
+        try demo.start()
+        defer { demo.stop() }
+        let result = try LoadsmokeProcess.run(["run", "--url", "http://127.0.0.1:\(demo.port)", "-n", "2", "--json"])
+        let document = try JSONValue.parse(result.stdout)
+        XCTAssertEqual(document["ttft_ms"], .null)
+        XCTAssertEqual(document["itl_ms"], .null)
+        XCTAssertEqual(document["tokens_per_s"], .null)
     }
 }

@@ -129,7 +129,8 @@ extension SmokeOptions {
         if let model = openAIModel, model.isEmpty {
             throw SmokeOptionsError(option: "openai", value: model, reason: "expected a model name, such as gpt-4o-mini")
         }
-        if let template = bodyTemplate {
+        // An empty template sends no body, as a GET usually wants.
+        if let template = bodyTemplate, !template.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             let sample = BodyTemplate(template).render(prompt: "sample \"prompt\"", requestID: "id-0")
             do {
                 _ = try JSONValue.parse(sample)

@@ -174,3 +174,23 @@ final class StreamingRunTests: XCTestCase {
         XCTAssertEqual(document["tokens_per_s"], .null)
     }
 }
+
+final class PlainJSONAPITests: XCTestCase {
+    func testGetWithEmptyBodyAndFieldCheck() throws {
+        let methods = HeaderLog()
+        let server = HTTPServer(configuration: .init(port: 0)) { request in
+            methods.append("\(request.method) \(request.body.count)")
+            return .json(serialized: #"{"status":"ok"}"#)
+        }
+        try server.start()
+        defer { server.stop() }
+        let url = "http://127.0.0.1:\(server.port)"
+        let passing = try LoadsmokeProcess.run(["run", "--url", url, "--path", "/v2/health", "--method", "GET", "--body", "", "--expect-json-field", "/status", "-n", "3"])
+        XCTAssertEqual(passing.exitCode, 0, passing.stdout + passing.stderr)
+        XCTAssertEqual(methods.values, Array(repeating: "GET 0", count: 3))
+
+        let failing = try LoadsmokeProcess.run(["run", "--url", url, "--method", "GET", "--body", "", "--expect-json-field", "/answer", "-n", "2", "--json"])
+        XCTAssertEqual(failing.exitCode, 1)
+        XCTAssertEqual(try JSONValue.parse(failing.stdout)["check_failures"], .object([("missing non-empty string at /answer", .integer(Int64(2)))]))
+    }
+}

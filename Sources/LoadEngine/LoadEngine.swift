@@ -76,16 +76,29 @@ public final class LoadEngine {
             return buffer
         }
 
-        let workerCount = max(1, min(plan.concurrency, plan.requestCount))
-        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, workerCount)
-        for _ in 0..<workerCount {
-            let transfer = try Transfer(
-                maxBodyBytes: plan.maxBodyBytes, fallbackSignal: plan.fallbackSignal,
-                keepsHeaders: !plan.checks.headers.isEmpty, streamFormat: plan.stream
-            )
-            try configure(transfer)
-            transfers.append(transfer)
+        // The closed loop makes its workers up front; the open loop grows its pool up to the in-flight bound.
+        let workerCount: Int
+        switch plan.pacing {
+        case .closed:
+            let total = plan.length.durationSeconds == nil ? plan.length.requests + plan.length.warmupRequests : Int.max
+            workerCount = max(1, min(plan.concurrency, total))
+            _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, workerCount)
+        case let .open(_, maxInFlight):
+            workerCount = 0
+            _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxInFlight)
         }
+        for _ in 0..<workerCount {
+            transfers.append(try makeTransfer())
+        }
+    }
+
+    private func makeTransfer() throws -> Transfer {
+        let transfer = try Transfer(
+            maxBodyBytes: plan.maxBodyBytes, fallbackSignal: plan.fallbackSignal,
+            keepsHeaders: !plan.checks.headers.isEmpty, streamFormat: plan.stream
+        )
+        try configure(transfer)
+        return transfer
     }
 
     deinit {
@@ -124,31 +137,73 @@ public final class LoadEngine {
     public func run(
         stop: StopFlag = StopFlag(), graceSeconds: Double = 2, progress: ((EngineProgress) -> Void)? = nil
     ) throws -> EngineOutcome {
-        var recorder = MetricsRecorder()
-        var idle = transfers
-        var inFlight = 0
-        var nextIndex = 0
-        var stopDeadline: Double?
+        var loop = try EventLoopState(plan: plan, start: monotonicSeconds())
+        loop.idle = transfers
         var lastProgress = 0.0
-        let start = monotonicSeconds()
-        var lastEnd = start
 
-        func startNext() throws {
-            while inFlight < transfers.count, nextIndex < plan.requestCount, stopDeadline == nil, let transfer = idle.popLast() {
-                transfer.reset(requestIndex: nextIndex, at: monotonicSeconds())
-                try prepareRequest(transfer, index: nextIndex)
-                transfer.isActive = true
-                let added = curl_multi_add_handle(multi, transfer.handle)
-                guard added == CURLM_OK else {
-                    throw CurlError(description: "curl_multi_add_handle failed: \(String(cString: curl_multi_strerror(added)))")
-                }
-                nextIndex += 1
-                inFlight += 1
+        func add(_ transfer: Transfer, index: Int, due: Double, isWarmup: Bool, isDelayed: Bool) throws {
+            transfer.reset(requestIndex: index, at: monotonicSeconds())
+            transfer.dueTime = due
+            transfer.isWarmup = isWarmup
+            transfer.isDelayed = isDelayed
+            try prepareRequest(transfer, index: index)
+            transfer.isActive = true
+            let added = curl_multi_add_handle(multi, transfer.handle)
+            guard added == CURLM_OK else {
+                throw CurlError(description: "curl_multi_add_handle failed: \(String(cString: curl_multi_strerror(added)))")
+            }
+            loop.inFlight += 1
+        }
+
+        func startClosedLoop(now: Double) throws {
+            while loop.inFlight < transfers.count, loop.stopDeadline == nil, let isWarmup = loop.closedLoopNext(now: now), let transfer = loop.idle.popLast() {
+                try add(transfer, index: loop.nextIndex, due: now, isWarmup: isWarmup, isDelayed: false)
+                loop.nextIndex += 1
             }
         }
 
-        try startNext()
-        while inFlight > 0 {
+        func startOpenLoop(now: Double, maxInFlight: Int) throws {
+            guard let total = loop.pacer.openTotalCount else { return }
+            while loop.nextIndex < total, loop.stopDeadline == nil, loop.pacer.dueTime(loop.nextIndex) <= now {
+                guard loop.inFlight < maxInFlight else {
+                    loop.firstBlockedIndex = loop.firstBlockedIndex ?? loop.nextIndex
+                    return
+                }
+                let transfer: Transfer
+                if let reusable = loop.idle.popLast() {
+                    transfer = reusable
+                } else {
+                    transfer = try makeTransfer()
+                    transfers.append(transfer)
+                }
+                let index = loop.nextIndex
+                let isDelayed = loop.firstBlockedIndex.map { index >= $0 } ?? false
+                try add(transfer, index: index, due: loop.pacer.dueTime(index), isWarmup: index < loop.pacer.openWarmupCount, isDelayed: isDelayed)
+                loop.nextIndex += 1
+            }
+            // Every request that found the bound full has been sent once the schedule is no longer behind.
+            if loop.nextIndex >= total || loop.pacer.dueTime(loop.nextIndex) > now { loop.firstBlockedIndex = nil }
+        }
+
+        func startDue(now: Double) throws {
+            switch plan.pacing {
+            case .closed: try startClosedLoop(now: now)
+            case let .open(_, maxInFlight): try startOpenLoop(now: now, maxInFlight: maxInFlight)
+            }
+        }
+
+        func finish(_ transfer: Transfer, code: CURLcode, at now: Double) {
+            transfer.isActive = false
+            loop.inFlight -= 1
+            loop.idle.append(transfer)
+            guard !transfer.isWarmup else { return }
+            loop.recorder.add(result(of: transfer, code: code))
+            loop.lastEnd = now
+            loop.measureStart = min(loop.measureStart ?? transfer.dueTime, transfer.dueTime)
+        }
+
+        try startDue(now: loop.start)
+        while loop.inFlight > 0 || loop.hasMoreToSchedule {
             var running: Int32 = 0
             let performed = curl_multi_perform(multi, &running)
             guard performed == CURLM_OK else {
@@ -164,11 +219,7 @@ public final class LoadEngine {
                 guard let contextPointer else { continue }
                 let transfer = Unmanaged<Transfer>.fromOpaque(UnsafeRawPointer(contextPointer)).takeUnretainedValue()
                 curl_multi_remove_handle(multi, handle)
-                transfer.isActive = false
-                recorder.add(result(of: transfer, code: code))
-                lastEnd = monotonicSeconds()
-                inFlight -= 1
-                idle.append(transfer)
+                finish(transfer, code: code, at: monotonicSeconds())
             }
 
             let now = monotonicSeconds()
@@ -176,35 +227,35 @@ public final class LoadEngine {
             if let stream = plan.stream {
                 for transfer in transfers where transfer.isActive && transfer.lastBodyTime > 0 && now - transfer.lastBodyTime > stream.idleTimeoutSeconds {
                     curl_multi_remove_handle(multi, transfer.handle)
-                    transfer.isActive = false
                     transfer.abortReason = String(format: "stream stalled: no data for %.1f s (--stream-idle-timeout)", now - transfer.lastBodyTime)
-                    recorder.add(result(of: transfer, code: CURLE_OK))
-                    lastEnd = now
-                    inFlight -= 1
-                    idle.append(transfer)
+                    finish(transfer, code: CURLE_OK, at: now)
                 }
             }
-            if stopDeadline == nil, stop.isRequested { stopDeadline = now + graceSeconds }
-            if let deadline = stopDeadline, now >= deadline, inFlight > 0 { break }
-            try startNext()
+            if loop.stopDeadline == nil, stop.isRequested { loop.stopDeadline = now + graceSeconds }
+            if let deadline = loop.stopDeadline {
+                if now >= deadline || loop.inFlight == 0 { break }
+            }
+            try startDue(now: now)
             if let progress, now - lastProgress >= 0.1 {
                 lastProgress = now
-                progress(EngineProgress(completed: recorder.completedCount, failed: recorder.failedCount, inFlight: inFlight, total: plan.requestCount))
+                progress(loop.progress(total: loop.pacer.plannedRequests))
             }
-            if inFlight > 0 {
-                _ = curl_multi_poll(multi, nil, 0, 50, nil)
-            }
+            _ = curl_multi_poll(multi, nil, 0, loop.pollMilliseconds(now: now), nil)
         }
 
         // Requests still in flight here were cut off by the stop deadline.
-        let aborted = inFlight
-        for transfer in transfers { curl_multi_remove_handle(multi, transfer.handle) }
-        if aborted > 0 { lastEnd = monotonicSeconds() }
-        progress?(EngineProgress(completed: recorder.completedCount, failed: recorder.failedCount, inFlight: 0, total: plan.requestCount))
+        let aborted = loop.inFlight
+        for transfer in transfers where transfer.isActive {
+            curl_multi_remove_handle(multi, transfer.handle)
+            transfer.isActive = false
+        }
+        if aborted > 0 { loop.lastEnd = monotonicSeconds() }
+        progress?(loop.progress(total: loop.pacer.plannedRequests, inFlight: 0))
+        let measureStart = loop.measureStart ?? loop.start
         return EngineOutcome(
-            metrics: recorder,
-            wallSeconds: lastEnd - start,
-            wasInterrupted: stopDeadline != nil,
+            metrics: loop.recorder,
+            wallSeconds: max(0, loop.lastEnd - measureStart),
+            wasInterrupted: loop.stopDeadline != nil,
             abortedInFlight: aborted
         )
     }
@@ -299,10 +350,15 @@ public final class LoadEngine {
 
         let bodyFallback = document?.value(atPointer: plan.fallbackSignal.bodyPointer) == .bool(true) || transfer.decoder?.isFallback == true
         let isFallback = failure == nil && (transfer.isFallbackHeader || bodyFallback)
-        // A stream cut off by the engine has no curl total; its latency ends at the cut.
-        let latency = transfer.abortReason != nil ? (now - transfer.startTime) * 1000 - preTransfer / 1000 : (total - preTransfer) / 1000
+        // A stream cut off by the engine has no curl total; its service time ends at the cut.
+        let serviceTime = max(0, transfer.abortReason != nil ? (now - transfer.startTime) * 1000 - preTransfer / 1000 : (total - preTransfer) / 1000)
+        let isOpenLoop = plan.pacing != .closed
+        // Open loop: the wait between the due time and the actual send belongs to the latency.
+        let latency = isOpenLoop ? serviceTime + max(0, transfer.startTime - transfer.dueTime) * 1000 : serviceTime
         return RequestResult(
-            latency: max(0, latency),
+            latency: latency,
+            serviceTime: isOpenLoop ? serviceTime : nil,
+            isDelayed: transfer.isDelayed,
             status: status,
             failure: failure,
             isFallback: isFallback,

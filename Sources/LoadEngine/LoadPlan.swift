@@ -9,7 +9,11 @@ public struct LoadPlan: Sendable {
     public var headers: [(name: String, value: String)]
     /// Request i carries `bodies[i % bodies.count]`; must not be empty.
     public var bodies: [[UInt8]]
-    public var requestCount: Int
+    /// Measured requests; the same as `length.requests`.
+    public var requestCount: Int {
+        get { length.requests }
+        set { length.requests = newValue }
+    }
     /// Requests in flight at once; each worker sends its next request when its last one ends (closed loop).
     public var concurrency: Int
     /// Per-request timeout in seconds, covering connect, send and the whole response.
@@ -26,6 +30,9 @@ public struct LoadPlan: Sendable {
     /// Set when responses must be streams: they are decoded as events and timed per token.
     public var stream: StreamFormat?
     public var checks = ResponseChecks()
+    public var pacing = Pacing.closed
+    /// Requests or time to measure, and the warm-up before; `requestCount` sets `length.requests`.
+    public var length: RunLength
 
     public init(
         url: String, method: String = "POST", headers: [(name: String, value: String)] = [], bodies: [[UInt8]],
@@ -36,7 +43,7 @@ public struct LoadPlan: Sendable {
         self.method = method
         self.headers = headers
         self.bodies = bodies
-        self.requestCount = requestCount
+        length = RunLength(requests: requestCount)
         self.concurrency = concurrency
         self.timeoutSeconds = timeoutSeconds
         self.fallbackSignal = fallbackSignal

@@ -29,6 +29,12 @@ final class Transfer {
     /// Set by the engine when it cut the transfer off, e.g. a stalled stream.
     var abortReason: String?
     var isActive = false
+    /// Open loop: when the request was due (monotonic seconds); closed loop: when it started.
+    var dueTime = 0.0
+    /// Sent before measurement began; its result is dropped.
+    var isWarmup = false
+    /// Sent late because the in-flight bound was full at its due time.
+    var isDelayed = false
     /// The request's header list when it carries a per-request header; curl reads it until the transfer ends.
     var requestHeaderList: CurlHeaderList?
     /// curl writes its error text here; it must stay allocated while the handle exists.

@@ -13,6 +13,10 @@ enum RunCommand {
         options: [
             .value("requests", short: "n", "N", "Requests to send (default: 50)."),
             .value("concurrency", short: "c", "N", "Requests in flight at once; each worker sends its next request when the last one ends (default: 10)."),
+            .value("rate", "R", "Open loop: send R requests per second on schedule, latency counted from each due time (default: closed loop)."),
+            .value("max-in-flight", "N", "Open loop: most requests open at once; later ones wait and are counted as delayed (default: 1000)."),
+            .value("duration", "D", "Run for a time such as 30s or 2m instead of a request count."),
+            .value("warmup", "N|D", "Send N requests or requests for a time D first, without counting them."),
             .value("url", "URL", "Base URL of the API (default: http://localhost:8000)."),
             .value("path", "PATH", "Request path appended to the URL (default: /chat, or /v1/chat/completions with --openai)."),
             .value("method", "METHOD", "HTTP method (default: POST); GET, HEAD, DELETE and OPTIONS send no body when the body is empty."),
@@ -80,6 +84,7 @@ enum RunCommand {
         if let requests = try arguments.integer("requests", command: name) { options.requests = requests }
         if let concurrency = try arguments.integer("concurrency", command: name) { options.concurrency = concurrency }
         if let url = arguments.value("url") { options.url = url }
+        try applyPacing(arguments, to: &options)
         if let path = arguments.value("path") { options.path = path }
         if let method = arguments.value("method") { options.method = method }
         if let order = arguments.value("prompt-order") {
@@ -157,6 +162,39 @@ enum RunCommand {
             throw UsageError(message: "--store needs --target-name NAME to file the run under", command: name)
         }
         return invocation
+    }
+
+    /// Reads --rate, --max-in-flight, --duration and --warmup, rejecting options of the other loop.
+    private static func applyPacing(_ arguments: ParsedArguments, to options: inout SmokeOptions) throws {
+        let name = spec.name
+        if let rate = try arguments.decimal("rate", command: name, unitHint: "requests per second greater than 0, such as 20") {
+            guard rate > 0 else {
+                throw UsageError(message: "invalid value \"\(arguments.value("rate")!)\" for --rate: expected requests per second greater than 0, such as 20", command: name)
+            }
+            if arguments.has("concurrency") {
+                throw UsageError(message: "--concurrency sets the closed loop's workers and cannot be combined with --rate; bound the open loop with --max-in-flight", command: name)
+            }
+            options.ratePerSecond = rate
+        }
+        if let maxInFlight = try arguments.integer("max-in-flight", command: name) {
+            guard options.ratePerSecond != nil else {
+                throw UsageError(message: "--max-in-flight bounds the open loop and needs --rate; the closed loop uses --concurrency", command: name)
+            }
+            options.maxInFlight = maxInFlight
+        }
+        if arguments.has("duration") {
+            if arguments.has("requests") {
+                throw UsageError(message: "--duration and --requests both set the run's length; use one of them", command: name)
+            }
+            options.durationSeconds = try arguments.duration("duration", command: name)
+        }
+        if let warmup = arguments.value("warmup") {
+            if let count = Int(warmup), count >= 0 {
+                options.warmupRequests = count
+            } else {
+                options.warmupSeconds = try arguments.duration("warmup", command: name, allowsZero: true) ?? 0
+            }
+        }
     }
 
     /// The default budgets with their options applied, then the streaming budgets that were given.

@@ -19,6 +19,8 @@ public struct MetricsRecorder: Sendable {
     private var streams = 0
     private var streamsWithReportedTokens = 0
     private var checkFailures: [String: Int] = [:]
+    private var serviceTimes: [Double] = []
+    private var delayed = 0
 
     public init() {}
 
@@ -29,6 +31,7 @@ public struct MetricsRecorder: Sendable {
         completed += 1
         if result.status > 0 { statusCounts[result.status, default: 0] += 1 }
         if result.isBodyTruncated { truncatedBodies += 1 }
+        if result.isDelayed { delayed += 1 }
 
         // Phase timings describe the connection, so they are kept for failed requests that got that far too.
         if result.status > 0 {
@@ -45,6 +48,7 @@ public struct MetricsRecorder: Sendable {
             return
         }
         latencies.append(result.latency)
+        if let serviceTime = result.serviceTime { serviceTimes.append(serviceTime) }
         if result.isFallback { fallbacks += 1 }
         if let stream = result.stream { addStream(stream, latency: result.latency) }
     }
@@ -89,7 +93,9 @@ public struct MetricsRecorder: Sendable {
                 meanEventsPerSecond: eventRates.isEmpty ? nil : eventRates.reduce(0, +) / Double(eventRates.count),
                 streamsWithReportedTokens: streamsWithReportedTokens
             ),
-            checkFailures: checkFailures
+            checkFailures: checkFailures,
+            serviceTime: Distribution(serviceTimes),
+            delayedRequests: delayed
         )
     }
 }
@@ -131,12 +137,17 @@ public struct MetricsSummary: Sendable, Equatable {
     public var streaming: StreamSummary?
     /// Failed response checks by reason.
     public var checkFailures: [String: Int]
+    /// Open loop: milliseconds from the actual send, over successful requests; nil in the closed loop.
+    public var serviceTime: Distribution?
+    /// Open loop: requests sent after their due time because the in-flight bound was full.
+    public var delayedRequests: Int
 
     public init(
         requests: Int, succeeded: Int, failed: Int, fallbacks: Int, durationSeconds: Double,
         latency: Distribution?, phases: PhaseSummary, errorCounts: [ErrorKind: Int],
         firstErrorMessages: [ErrorKind: String], statusCounts: [Int: Int], truncatedBodies: Int,
-        streaming: StreamSummary? = nil, checkFailures: [String: Int] = [:]
+        streaming: StreamSummary? = nil, checkFailures: [String: Int] = [:], serviceTime: Distribution? = nil,
+        delayedRequests: Int = 0
     ) {
         self.requests = requests
         self.succeeded = succeeded
@@ -151,6 +162,8 @@ public struct MetricsSummary: Sendable, Equatable {
         self.truncatedBodies = truncatedBodies
         self.streaming = streaming
         self.checkFailures = checkFailures
+        self.serviceTime = serviceTime
+        self.delayedRequests = delayedRequests
     }
 
     /// failed / requests; 0 when nothing completed.

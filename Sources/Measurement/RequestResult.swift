@@ -72,9 +72,13 @@ public struct RequestResult: Sendable, Equatable {
     public var isBodyTruncated: Bool
     /// Token timings of a streamed answer; nil when the response was not a stream.
     public var stream: StreamTimings?
+    /// Open loop only: milliseconds from the actual send to the last body byte; `latency` counts from the due time.
+    public var serviceTime: Double?
+    /// Open loop only: sent after its due time because the in-flight bound was full.
+    public var isDelayed: Bool
 
     public init(
-        latency: Double, status: Int, failure: RequestFailure? = nil, isFallback: Bool = false,
+        latency: Double, serviceTime: Double? = nil, isDelayed: Bool = false, status: Int, failure: RequestFailure? = nil, isFallback: Bool = false,
         phases: PhaseTimings = PhaseTimings(), bodyBytes: Int = 0, isBodyTruncated: Bool = false,
         stream: StreamTimings? = nil
     ) {
@@ -86,6 +90,8 @@ public struct RequestResult: Sendable, Equatable {
         self.bodyBytes = bodyBytes
         self.isBodyTruncated = isBodyTruncated
         self.stream = stream
+        self.serviceTime = serviceTime
+        self.isDelayed = isDelayed
     }
 
     public var isSuccess: Bool { failure == nil }

@@ -18,12 +18,14 @@ extension SmokeReport {
                 ("failed", .integer(summary.failed)),
                 ("fallbacks", .integer(summary.fallbacks)),
                 ("aborted", .integer(abortedInFlight)),
+                ("delayed", .integer(summary.delayedRequests)),
                 ("duration_s", .number(SmokeReport.rounded(summary.durationSeconds, places: 6))),
                 ("throughput_rps", .number(SmokeReport.rounded(summary.throughput, places: 3))),
                 ("error_rate", .number(summary.errorRate)),
                 ("fallback_rate", .number(summary.fallbackRate)),
             ])),
             ("latency_ms", SmokeReport.distributionJSON(summary.latency)),
+            ("service_time_ms", SmokeReport.distributionJSON(summary.serviceTime)),
             ("ttft_ms", SmokeReport.distributionJSON(summary.streaming?.timeToFirstToken)),
             ("itl_ms", SmokeReport.distributionJSON(summary.streaming?.interTokenLatency)),
             ("tokens_per_s", summary.streaming?.meanTokensPerSecond.map { .number(SmokeReport.rounded($0, places: 3)) } ?? .null),
@@ -58,6 +60,15 @@ extension SmokeReport {
             ("prompts", .object([("source", .string(setup.promptSource)), ("count", .integer(setup.promptCount))])),
             ("fallback_header", .string(setup.fallbackHeader)),
             ("fallback_field", .string(setup.fallbackField)),
+        ]
+        let pacing = setup.pacing
+        members += [
+            ("mode", .string(pacing.isOpenLoop ? "open" : "closed")),
+            ("rate_rps", .number(pacing.ratePerSecond)),
+            ("max_in_flight", pacing.maxInFlight.map { .integer($0) } ?? .null),
+            ("duration_s", .number(pacing.durationSeconds)),
+            ("warmup_requests", .integer(pacing.warmupRequests)),
+            ("warmup_s", .number(pacing.warmupSeconds)),
         ]
         let workload = setup.workload
         members += [

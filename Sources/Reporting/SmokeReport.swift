@@ -25,6 +25,8 @@ public struct RunSetup: Sendable, Equatable {
     public var hasAPIKey: Bool
     /// How request bodies were built, whether answers were streamed, and the response checks.
     public var workload = WorkloadSetup()
+    /// Closed or open loop, and the run's length and warm-up.
+    public var pacing = PacingSetup()
 
     public init(
         targetName: String? = nil, url: String, method: String, requests: Int, concurrency: Int,
@@ -53,8 +55,28 @@ public struct RunSetup: Sendable, Equatable {
             && lhs.headers.map { "\($0.name): \($0.value)" } == rhs.headers.map { "\($0.name): \($0.value)" }
             && lhs.promptSource == rhs.promptSource && lhs.promptCount == rhs.promptCount
             && lhs.fallbackHeader == rhs.fallbackHeader && lhs.fallbackField == rhs.fallbackField
-            && lhs.hasAPIKey == rhs.hasAPIKey && lhs.workload == rhs.workload
+            && lhs.hasAPIKey == rhs.hasAPIKey && lhs.workload == rhs.workload && lhs.pacing == rhs.pacing
     }
+}
+
+/// The pacing part of a run's setup.
+public struct PacingSetup: Sendable, Equatable {
+    /// Open loop rate in requests per second; nil for the closed loop.
+    public var ratePerSecond: Double?
+    public var maxInFlight: Int?
+    public var durationSeconds: Double?
+    public var warmupRequests = 0
+    public var warmupSeconds = 0.0
+
+    public init(ratePerSecond: Double? = nil, maxInFlight: Int? = nil, durationSeconds: Double? = nil, warmupRequests: Int = 0, warmupSeconds: Double = 0) {
+        self.ratePerSecond = ratePerSecond
+        self.maxInFlight = maxInFlight
+        self.durationSeconds = durationSeconds
+        self.warmupRequests = warmupRequests
+        self.warmupSeconds = warmupSeconds
+    }
+
+    public var isOpenLoop: Bool { ratePerSecond != nil }
 }
 
 /// The workload part of a run's setup.
@@ -101,6 +123,8 @@ public enum ReportWarning: Sendable, Equatable {
     case noSuccess
     case truncatedBodies(count: Int, limitBytes: Int)
     case interrupted(completed: Int, planned: Int, aborted: Int)
+    /// Open loop: requests sent after their due time because the in-flight bound was full.
+    case delayedRequests(count: Int, maxInFlight: Int)
 
     /// Short identifier used in JSON.
     public var code: String {
@@ -109,6 +133,7 @@ public enum ReportWarning: Sendable, Equatable {
         case .noSuccess: return "no_success"
         case .truncatedBodies: return "truncated_bodies"
         case .interrupted: return "interrupted"
+        case .delayedRequests: return "generator_saturated"
         }
     }
 
@@ -124,6 +149,8 @@ public enum ReportWarning: Sendable, Equatable {
             return "\(count) responses were larger than \(limitBytes / 1024) KiB; only their fallback header was checked, not the body field"
         case let .interrupted(completed, planned, aborted):
             return "interrupted after \(completed) of \(planned) requests; \(aborted) requests in flight were aborted and are not counted"
+        case let .delayedRequests(count, maxInFlight):
+            return "\(count) requests were sent late because \(maxInFlight) were already in flight; their latency counts from when they were due. Raise --max-in-flight or lower --rate to offer the planned load"
         }
     }
 }
@@ -167,6 +194,9 @@ public struct SmokeReport: Sendable {
             warnings.append(.noSuccess)
         } else if summary.succeeded > 0 && summary.succeeded < 100 {
             warnings.append(.fewSamples(count: summary.succeeded))
+        }
+        if summary.delayedRequests > 0, let maxInFlight = setup.pacing.maxInFlight {
+            warnings.append(.delayedRequests(count: summary.delayedRequests, maxInFlight: maxInFlight))
         }
         if summary.truncatedBodies > 0 {
             warnings.append(.truncatedBodies(count: summary.truncatedBodies, limitBytes: maxBodyBytes))

@@ -21,7 +21,21 @@ extension SmokeReport {
         var lines: [String] = []
         let target = setup.targetName.map { " (\($0))" } ?? ""
         lines.append(style.bold("loadsmoke \(setup.method) \(setup.url)\(target)"))
-        var shape = "  requests \(setup.requests), concurrency \(setup.concurrency), timeout \(formatSeconds(setup.timeoutSeconds))"
+        let pacing = setup.pacing
+        var shape = "  "
+        if let duration = pacing.durationSeconds {
+            shape += "duration \(formatSeconds(duration))"
+        } else {
+            shape += "requests \(setup.requests)"
+        }
+        if let rate = pacing.ratePerSecond {
+            shape += String(format: ", open loop at %g req/s (at most %d in flight)", rate, pacing.maxInFlight ?? 0)
+        } else {
+            shape += ", concurrency \(setup.concurrency)"
+        }
+        if pacing.warmupRequests > 0 { shape += ", warm-up \(pacing.warmupRequests) requests" }
+        if pacing.warmupSeconds > 0 { shape += ", warm-up \(formatSeconds(pacing.warmupSeconds))" }
+        shape += ", timeout \(formatSeconds(setup.timeoutSeconds))"
         shape += ", prompts \(setup.promptCount) (\(setup.promptSource))"
         lines.append(shape)
         if !setup.simulate.isEmpty {
@@ -70,6 +84,12 @@ extension SmokeReport {
             lines.append(row("latency", parts.joined(separator: "  ")))
         } else {
             lines.append(row("latency", "no successful request"))
+        }
+        if let service = summary.serviceTime {
+            lines.append(row("service time", "p50 \(ms(service.p50))  p95 \(ms(service.p95))  p99 \(ms(service.p99))  (from the actual send; latency counts from the due time)"))
+        }
+        if summary.delayedRequests > 0 {
+            lines.append(row("delayed", "\(summary.delayedRequests) requests sent late at the in-flight bound"))
         }
         if let streaming = summary.streaming {
             lines.append(contentsOf: streamLines(streaming))

@@ -49,6 +49,15 @@ public struct SmokeOptions: Sendable {
     public var expectedJSONFields: [String] = []
     /// Headers every answer must carry, as `NAME` or `NAME=VALUE`.
     public var expectedHeaders: [String] = []
+    /// Requests per second of the open loop; nil runs the closed loop with `concurrency` workers.
+    public var ratePerSecond: Double?
+    /// Open loop: the most requests open at once.
+    public var maxInFlight = 1000
+    /// Run for this many seconds instead of `requests` requests.
+    public var durationSeconds: Double?
+    /// Requests, then seconds, sent before measuring and not counted.
+    public var warmupRequests = 0
+    public var warmupSeconds = 0.0
 
     public init() {}
 
@@ -113,6 +122,7 @@ public struct SmokeOptions: Sendable {
             throw SmokeOptionsError(option: "fallback-field", value: fallbackField, reason: "expected a JSON field name, such as fallback")
         }
         try validateWorkload()
+        try validatePacing()
         if let apiKey, apiKey.isEmpty || !apiKey.allSatisfy(\.isHeaderValueSafe) {
             // The key is a secret: name the problem, never the value.
             throw SmokeOptionsError(option: "api-key", value: "<redacted>", reason: "the API key is empty or contains control characters")
@@ -166,6 +176,31 @@ extension SmokeOptions {
             throw SmokeOptionsError(option: budget.metric.optionName.dropDashes, value: SmokeOptions.format(budget.limit),
                                     reason: "time-to-first-token and inter-token budgets need streamed answers; add --stream")
         }
+    }
+
+    /// Checks the open-loop and run-length options.
+    func validatePacing() throws {
+        if let rate = ratePerSecond, !(rate > 0 && rate.isFinite) {
+            throw SmokeOptionsError(option: "rate", value: SmokeOptions.format(rate), reason: "expected requests per second greater than 0, such as 20 or 0.5")
+        }
+        guard maxInFlight >= 1 else {
+            throw SmokeOptionsError(option: "max-in-flight", value: String(maxInFlight), reason: "expected a whole number of 1 or more")
+        }
+        if let duration = durationSeconds, !(duration > 0 && duration.isFinite) {
+            throw SmokeOptionsError(option: "duration", value: SmokeOptions.format(duration), reason: "expected a duration greater than 0, such as 30s or 2m")
+        }
+        guard warmupRequests >= 0, warmupSeconds >= 0, warmupSeconds.isFinite else {
+            throw SmokeOptionsError(option: "warmup", value: "\(warmupRequests) requests, \(warmupSeconds) s", reason: "expected a request count or a duration of 0 or more")
+        }
+    }
+
+    /// How the engine paces and bounds the run.
+    var pacing: Pacing {
+        ratePerSecond.map { .open(ratePerSecond: $0, maxInFlight: maxInFlight) } ?? .closed
+    }
+
+    var runLength: RunLength {
+        RunLength(requests: requests, durationSeconds: durationSeconds, warmupRequests: warmupRequests, warmupSeconds: warmupSeconds)
     }
 
     static func format(_ value: Double) -> String {

@@ -57,6 +57,8 @@ public struct SmokeRun: Sendable {
         plan.requestIDPrefix = requestIDPrefix
         plan.stream = options.isStreaming ? StreamFormat(idleTimeoutSeconds: options.streamIdleTimeoutSeconds) : nil
         plan.checks = options.responseChecks
+        plan.pacing = options.pacing
+        plan.length = options.runLength
         var setup = RunSetup(
             targetName: options.targetName,
             url: redactingPassword(endpoint),
@@ -84,6 +86,13 @@ public struct SmokeRun: Sendable {
             expectedStatus: options.expectedStatus,
             expectedJSONFields: options.expectedJSONFields,
             expectedHeaders: options.expectedHeaders
+        )
+        setup.pacing = PacingSetup(
+            ratePerSecond: options.ratePerSecond,
+            maxInFlight: options.ratePerSecond == nil ? nil : options.maxInFlight,
+            durationSeconds: options.durationSeconds,
+            warmupRequests: options.warmupRequests,
+            warmupSeconds: options.warmupSeconds
         )
         return SmokeRun(options: options, plan: plan, setup: setup)
     }

@@ -87,8 +87,10 @@ enum MetricsExposition {
     static func unit(of metric: TrendMetric) -> String {
         switch metric {
         case .p50, .p95, .p99, .mean: return "ms"
+        case .ttftP50, .ttftP95, .ttftP99, .itlP50, .itlP95, .itlP99: return "ms"
         case .errorRate, .fallbackRate: return "ratio"
         case .throughput: return "rps"
+        case .tokensPerSecond: return "tokens/s"
         }
     }
 }

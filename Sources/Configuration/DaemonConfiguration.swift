@@ -112,8 +112,9 @@ public struct TargetSettings: Sendable {
     public var timeZone: TimeZone
     /// Upper bound of the random delay before each run, in seconds, from `jitter`; 0 by default.
     public var jitterSeconds: Double
-    /// The run itself, validated with `SmokeOptions.validate()`. `targetName` is `name`, `promptsFile` is absolute and
-    /// `apiKey` is the value of the `apiKeyEnv` variable.
+    /// The run itself, validated with `SmokeOptions.validate()`. `targetName` is `name`, `promptsFile` is absolute,
+    /// `apiKey` is the value of the `apiKeyEnv` variable, and `bodyTemplate` contains the `body_file` contents read at
+    /// load time, with `bodyTemplateSource` the file's absolute path, or `body` for an inline template.
     public var options: SmokeOptions
     /// Name of the environment variable that contains the API key, from `api_key_env`.
     public var apiKeyEnv: String?

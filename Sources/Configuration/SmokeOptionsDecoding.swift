@@ -12,7 +12,7 @@ struct SmokeOptionsDecoding {
     let decoder: ConfigurationDecoder
     let keys: MappingEntries
 
-    private var keyPath: String { keys.keyPath }
+    var keyPath: String { keys.keyPath }
 
     /// Returns the options with every valid value applied, and the `api_key_env` name.
     func decode() -> (options: SmokeOptions, apiKeyEnv: String?) {
@@ -24,6 +24,9 @@ struct SmokeOptionsDecoding {
         applyHeaders(to: &options)
         applyResponseSignals(to: &options)
         applyPrompts(to: &options)
+        applyRequestShape(to: &options)
+        applyStreaming(to: &options)
+        applyResponseChecks(to: &options)
         let apiKeyEnv = applyAPIKey(to: &options)
         return (options, apiKeyEnv)
     }
@@ -87,8 +90,15 @@ struct SmokeOptionsDecoding {
         for metric in BudgetMetric.allCases {
             guard let budgetEntry = budgetKeys[metric.rawValue], let limit = budgetLimit(budgetEntry, metric: metric) else { continue }
             let index = options.budgets.firstIndex { $0.metric == metric }
+            // A streaming budget is valid only with `stream: true`. That rule spans two keys, so the target's final
+            // check reports it, and this probe checks the limit alone.
             let apply: (inout SmokeOptions) -> Void = { probe in
-                probe.budgets = probe.budgets.map { $0.metric == metric ? Budget(metric: metric, limit: limit) : $0 }
+                probe.isStreaming = metric.needsStreaming
+                if probe.budgets.contains(where: { $0.metric == metric }) {
+                    probe.budgets = probe.budgets.map { $0.metric == metric ? Budget(metric: metric, limit: limit) : $0 }
+                } else {
+                    probe.budgets.append(Budget(metric: metric, limit: limit))
+                }
             }
             if check(budgetEntry, key: "budgets.\(metric.rawValue)", shownValue: scalarText(budgetEntry), apply) {
                 if let index {
@@ -176,7 +186,7 @@ struct SmokeOptionsDecoding {
 
     /// Validates options that differ from the defaults only by `apply`, and reports the error at the entry.
     /// `shownValue` nil marks a secret, whose value no message may contain.
-    private func check(
+    func check(
         _ entry: YAMLMappingEntry, line: Int? = nil, key: String? = nil, shownValue: String?,
         _ apply: (inout SmokeOptions) -> Void
     ) -> Bool {
@@ -237,16 +247,37 @@ struct SmokeOptionsDecoding {
 
     // MARK: Messages
 
-    /// Builds the message for a rejected value, naming the value as written in the file, not the command-line option.
+    /// Builds the message for a rejected value, naming the value as written in the file and configuration keys in
+    /// place of command-line options.
     static func message(for error: SmokeOptionsError, shownValue: String?) -> String {
+        let reason = configurationReason(error.reason)
         switch error.option {
         case "api-key":
             return "the API key read from the environment is empty or contains a line break or control character; fix the variable's value"
         case "header":
-            return "invalid header \"\(shownValue ?? error.value)\": \(error.reason)"
+            return "invalid header \"\(shownValue ?? error.value)\": \(reason)"
         default:
-            return "invalid value \"\(shownValue ?? error.value)\": \(error.reason)"
+            return "invalid value \"\(shownValue ?? error.value)\": \(reason)"
         }
+    }
+
+    /// Rewrites the command-line options that a `SmokeOptionsError` reason names, such as `--body-file`, as the
+    /// configuration keys that set them, such as `body_file`.
+    static func configurationReason(_ reason: String) -> String {
+        // `--stream` is a flag, so the key needs its value, and dropping the flag means setting it to false.
+        var text = reason
+            .replacingOccurrences(of: "or --stream", with: "or set stream: false")
+            .replacingOccurrences(of: "--stream", with: "stream: true")
+        var result = ""
+        while let range = text.range(of: "--") {
+            result += text[..<range.lowerBound]
+            var name = text[range.upperBound...].prefix { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }
+            // Option names start with a letter, so `1--2` stays as it is.
+            if name.first?.isLetter != true { name = name.prefix(0) }
+            result += name.isEmpty ? "--" : configKey(forOption: String(name))
+            text = String(text[range.upperBound...].dropFirst(name.count))
+        }
+        return result + text
     }
 
     /// Returns the configuration key for a `SmokeOptionsError.option`, such as `budgets.p95` for `budget-p95`.

@@ -8,6 +8,8 @@ extension ConfigurationDecoder {
     static let targetKeys = [
         "name", "url", "path", "schedule", "timezone", "jitter", "requests", "concurrency", "timeout", "api_key_env",
         "simulate", "pinecone_down", "budgets", "headers", "prompts", "fallback_header", "fallback_field",
+        "method", "prompt_order", "seed", "body", "body_file", "openai", "stream", "stream_idle_timeout",
+        "request_id_header", "expect_status", "expect_json_field", "expect_header",
     ]
     static let budgetKeys = BudgetMetric.allCases.map(\.rawValue)
 
@@ -86,7 +88,10 @@ extension ConfigurationDecoder {
         do {
             try options.validate()
         } catch let error as SmokeOptionsError {
-            let key = SmokeOptionsDecoding.configKey(forOption: error.option)
+            var key = SmokeOptionsDecoding.configKey(forOption: error.option)
+            // `SmokeOptions` reports a template error as `body-file` unless the source is `--body`, so an inline
+            // template's error belongs to `body`.
+            if key == "body_file", keys["body_file"] == nil { key = "body" }
             let line = keys[key.components(separatedBy: ".")[0]]?.value.line ?? keys.line
             report(line: line, keyPath: Self.join(keyPath, key), SmokeOptionsDecoding.message(for: error, shownValue: error.option == "api-key" ? nil : error.value))
             return nil

@@ -4,7 +4,8 @@ import Storage
 
 /// `GET /metrics` in the Prometheus text exposition format, version 0.0.4
 /// (https://prometheus.io/docs/instrumenting/exposition_formats/). Latencies are in seconds, the base unit
-/// Prometheus names use. Each scrape costs three indexed queries plus one per target, whatever the history size.
+/// Prometheus names use. Token timings appear only for targets whose newest finished run streamed. Each scrape
+/// costs three indexed queries plus one per target, whatever the history size.
 enum MetricsExposition {
     static func response(store: RunStore, source: DaemonStatusSource, version: String) throws -> HTTPResponse {
         let text = try render(store: store, source: source, version: version)
@@ -32,6 +33,8 @@ enum MetricsExposition {
                 output.sample("loadsmoke_last_run_latency_seconds", ["target": target, "percentile": percentile], value / 1000)
             }
         }
+
+        writeStreamingMetrics(to: &output, latest: latest, targets: targets)
 
         let perRun: [(String, String, (RunRecord) -> Double?)] = [
             ("loadsmoke_last_run_error_ratio", "Failed requests divided by requests in the newest finished run.", { $0.errorRate }),
@@ -83,12 +86,38 @@ enum MetricsExposition {
         return output.text
     }
 
+    /// Writes the token timings of each target whose newest finished run streamed. The families are always
+    /// declared, so a scrape shows the same HELP lines whether or not any target streams.
+    private static func writeStreamingMetrics(to output: inout MetricWriter, latest: [String: RunRecord], targets: [String]) {
+        let percentileFamilies: [(String, String, (StreamingSummary) -> LatencyPercentiles?)] = [
+            ("loadsmoke_last_run_ttft_seconds", "Time to first token percentiles of the newest finished run's streamed responses.", { $0.timeToFirstToken }),
+            ("loadsmoke_last_run_itl_seconds", "Inter-token latency percentiles of the newest finished run's streamed responses.", { $0.interTokenLatency }),
+        ]
+        for (name, help, percentiles) in percentileFamilies {
+            output.family(name, "gauge", help)
+            for target in targets {
+                guard let streaming = latest[target]?.streaming, let values = percentiles(streaming) else { continue }
+                for (percentile, value) in [("50", values.p50), ("95", values.p95), ("99", values.p99)] {
+                    output.sample(name, ["target": target, "percentile": percentile], value / 1000)
+                }
+            }
+        }
+
+        output.family("loadsmoke_last_run_tokens_per_second", "gauge", "Mean decode rate over the newest finished run's streamed responses.")
+        for target in targets {
+            guard let rate = latest[target]?.streaming?.tokensPerSecond else { continue }
+            output.sample("loadsmoke_last_run_tokens_per_second", ["target": target], rate)
+        }
+    }
+
     /// The unit of a /trend metric's values.
     static func unit(of metric: TrendMetric) -> String {
         switch metric {
         case .p50, .p95, .p99, .mean: return "ms"
+        case .ttftP50, .ttftP95, .ttftP99, .itlP50, .itlP95, .itlP99: return "ms"
         case .errorRate, .fallbackRate: return "ratio"
         case .throughput: return "rps"
+        case .tokensPerSecond: return "tokens/s"
         }
     }
 }

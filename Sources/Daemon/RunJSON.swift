@@ -5,7 +5,8 @@ import Storage
 
 /// JSON shapes of stored runs, shared by the status endpoint and `loadsmoke history --json`.
 public enum RunJSON {
-    /// Encodes a stored run without its full report: status, times, totals, latency, errors, budgets and alert.
+    /// Encodes a stored run without its full report: status, times, totals, latency, token timings, errors, budgets
+    /// and alert. `ttft_ms`, `itl_ms` and `tokens_per_s` are null for runs without that streaming value.
     public static func summary(_ record: RunRecord) -> JSONValue {
         var alert: JSONValue = .null
         if let record = record.alert {
@@ -39,6 +40,9 @@ public enum RunJSON {
                 ("fallback_rate", .number(record.fallbackRate)),
             ])),
             ("latency_ms", latency),
+            ("ttft_ms", percentiles(record.streaming?.timeToFirstToken)),
+            ("itl_ms", percentiles(record.streaming?.interTokenLatency)),
+            ("tokens_per_s", record.streaming?.tokensPerSecond.map { .number($0) } ?? .null),
             ("errors", .object(record.errors.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) })),
             ("budgets", .array(record.budgets.map {
                 .object([("name", .string($0.name)), ("actual", .number($0.actual)), ("limit", .number($0.limit)),
@@ -46,6 +50,11 @@ public enum RunJSON {
             })),
             ("alert", alert),
         ])
+    }
+
+    private static func percentiles(_ percentiles: LatencyPercentiles?) -> JSONValue {
+        guard let percentiles else { return .null }
+        return .object([("p50", .number(percentiles.p50)), ("p95", .number(percentiles.p95)), ("p99", .number(percentiles.p99))])
     }
 
     /// ISO 8601 with the zone's offset, UTC unless a zone is given.

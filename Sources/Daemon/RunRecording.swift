@@ -1,5 +1,6 @@
 import Foundation
 import JSONCoding
+import Measurement
 import Reporting
 import Storage
 
@@ -28,6 +29,7 @@ public enum RunRecording {
             latency: summary.latency.map {
                 LatencySummary(p50: $0.p50, p95: $0.p95, p99: $0.p99, mean: $0.mean, min: $0.min, max: $0.max)
             },
+            streaming: streaming(of: summary.streaming),
             errors: Dictionary(uniqueKeysWithValues: summary.errorCounts.map { ($0.key.rawValue, $0.value) }),
             budgets: report.budgets.map {
                 BudgetRecord(name: $0.metric.rawValue, actual: $0.actual, limit: $0.limit, unit: $0.metric.unit, passed: $0.passed)
@@ -42,4 +44,17 @@ public enum RunRecording {
         return RunOutcome(status: .error, finishedAt: finishedAt, reportJSON: document)
     }
 
+    /// Returns the token timings the store keeps, or nil when the run did not stream or measured no timing.
+    static func streaming(of summary: StreamSummary?) -> StreamingSummary? {
+        guard let summary else { return nil }
+        let percentiles = { (distribution: Distribution) in
+            LatencyPercentiles(p50: distribution.p50, p95: distribution.p95, p99: distribution.p99)
+        }
+        let streaming = StreamingSummary(
+            timeToFirstToken: summary.timeToFirstToken.map(percentiles),
+            interTokenLatency: summary.interTokenLatency.map(percentiles),
+            tokensPerSecond: summary.meanTokensPerSecond
+        )
+        return streaming.isEmpty ? nil : streaming
+    }
 }

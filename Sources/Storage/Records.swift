@@ -57,6 +57,43 @@ public struct LatencySummary: Sendable, Equatable {
     }
 }
 
+/// The 50th, 95th and 99th percentiles of a latency, in milliseconds.
+public struct LatencyPercentiles: Sendable, Equatable {
+    public var p50: Double
+    public var p95: Double
+    public var p99: Double
+
+    public init(p50: Double, p95: Double, p99: Double) {
+        self.p50 = p50
+        self.p95 = p95
+        self.p99 = p99
+    }
+}
+
+/// Token timings of a run whose responses were streamed.
+///
+/// The store keeps the seven values in nullable columns, so a summary whose values are all nil
+/// reads back as a nil `streaming`, the same as a run that did not stream.
+public struct StreamingSummary: Sendable, Equatable {
+    /// Time to first token; nil when no stream carried content.
+    public var timeToFirstToken: LatencyPercentiles?
+    /// Gaps between consecutive content events; nil when no stream carried two of them.
+    public var interTokenLatency: LatencyPercentiles?
+    /// Mean over streams of each stream's decode rate, in tokens per second.
+    public var tokensPerSecond: Double?
+
+    public init(timeToFirstToken: LatencyPercentiles?, interTokenLatency: LatencyPercentiles?, tokensPerSecond: Double?) {
+        self.timeToFirstToken = timeToFirstToken
+        self.interTokenLatency = interTokenLatency
+        self.tokensPerSecond = tokensPerSecond
+    }
+
+    /// Whether no value is set, so the store keeps nothing for it.
+    public var isEmpty: Bool {
+        timeToFirstToken == nil && interTokenLatency == nil && tokensPerSecond == nil
+    }
+}
+
 /// The alert command that ran after a run.
 public struct AlertRecord: Sendable, Equatable {
     /// The state change that triggered the alert, such as `failure` or `recovery`.
@@ -102,6 +139,8 @@ public struct RunOutcome: Sendable, Equatable {
     public var fallbackRate: Double
     /// Nil when no request completed.
     public var latency: LatencySummary?
+    /// Nil when the run did not stream or measured no token timing.
+    public var streaming: StreamingSummary?
     /// Error kinds with their counts, such as `["timeout": 3]`.
     public var errors: [String: Int]
     /// Budget results in configuration order.
@@ -113,8 +152,8 @@ public struct RunOutcome: Sendable, Equatable {
         status: RunStatus, finishedAt: Date,
         requests: Int = 0, succeeded: Int = 0, failed: Int = 0, fallbacks: Int = 0,
         durationSeconds: Double = 0, throughputRPS: Double = 0, errorRate: Double = 0, fallbackRate: Double = 0,
-        latency: LatencySummary? = nil, errors: [String: Int] = [:], budgets: [BudgetRecord] = [],
-        reportJSON: String = ""
+        latency: LatencySummary? = nil, streaming: StreamingSummary? = nil, errors: [String: Int] = [:],
+        budgets: [BudgetRecord] = [], reportJSON: String = ""
     ) {
         self.status = status
         self.finishedAt = finishedAt
@@ -127,6 +166,7 @@ public struct RunOutcome: Sendable, Equatable {
         self.errorRate = errorRate
         self.fallbackRate = fallbackRate
         self.latency = latency
+        self.streaming = streaming
         self.errors = errors
         self.budgets = budgets
         self.reportJSON = reportJSON
@@ -157,13 +197,16 @@ public struct RunRecord: Sendable, Equatable {
     /// The empty string when the run has no report.
     public var reportJSON: String
     public var alert: AlertRecord?
+    /// Nil when the run did not stream, measured no token timing, or was stored before schema
+    /// version 2.
+    public var streaming: StreamingSummary?
 
     public init(
         id: Int64, target: String, startedAt: Date, finishedAt: Date?, status: RunStatus,
         requests: Int, succeeded: Int, failed: Int, fallbacks: Int,
         durationSeconds: Double, throughputRPS: Double, errorRate: Double, fallbackRate: Double,
         latency: LatencySummary?, errors: [String: Int], budgets: [BudgetRecord],
-        reportJSON: String, alert: AlertRecord?
+        reportJSON: String, alert: AlertRecord?, streaming: StreamingSummary? = nil
     ) {
         self.id = id
         self.target = target
@@ -183,6 +226,7 @@ public struct RunRecord: Sendable, Equatable {
         self.budgets = budgets
         self.reportJSON = reportJSON
         self.alert = alert
+        self.streaming = streaming
     }
 }
 
@@ -221,6 +265,16 @@ public enum TrendMetric: String, Sendable, CaseIterable {
     case errorRate = "error_rate"
     case fallbackRate = "fallback_rate"
     case throughput
+    /// Time to first token of streamed runs, in milliseconds.
+    case ttftP50 = "ttft_p50"
+    case ttftP95 = "ttft_p95"
+    case ttftP99 = "ttft_p99"
+    /// Inter-token latency of streamed runs, in milliseconds.
+    case itlP50 = "itl_p50"
+    case itlP95 = "itl_p95"
+    case itlP99 = "itl_p99"
+    /// Mean decode rate of streamed runs, in tokens per second.
+    case tokensPerSecond = "tokens_per_s"
 
     /// The `runs` column holding the metric. Only these fixed names reach SQL text.
     var column: String {
@@ -232,6 +286,13 @@ public enum TrendMetric: String, Sendable, CaseIterable {
         case .errorRate: return "error_rate"
         case .fallbackRate: return "fallback_rate"
         case .throughput: return "throughput_rps"
+        case .ttftP50: return "ttft_p50_ms"
+        case .ttftP95: return "ttft_p95_ms"
+        case .ttftP99: return "ttft_p99_ms"
+        case .itlP50: return "itl_p50_ms"
+        case .itlP95: return "itl_p95_ms"
+        case .itlP99: return "itl_p99_ms"
+        case .tokensPerSecond: return "tokens_per_s"
         }
     }
 }

@@ -175,7 +175,8 @@ extension RunStore {
     static let runColumns = """
         id, target, started_at, finished_at, status, requests, succeeded, failed, fallbacks, \
         duration_s, throughput_rps, error_rate, fallback_rate, \
-        p50_ms, p95_ms, p99_ms, mean_ms, min_ms, max_ms, report_json
+        p50_ms, p95_ms, p99_ms, mean_ms, min_ms, max_ms, report_json, \
+        ttft_p50_ms, ttft_p95_ms, ttft_p99_ms, itl_p50_ms, itl_p95_ms, itl_p99_ms, tokens_per_s
         """
 
     /// Decodes one `runs` row. Errors, budgets and the alert come from `attachDetails`.
@@ -202,8 +203,24 @@ extension RunStore {
             status: status, requests: row.int(5), succeeded: row.int(6), failed: row.int(7), fallbacks: row.int(8),
             durationSeconds: row.double(9), throughputRPS: row.double(10),
             errorRate: row.double(11), fallbackRate: row.double(12),
-            latency: latency, errors: [:], budgets: [], reportJSON: row.text(19), alert: nil
+            latency: latency, errors: [:], budgets: [], reportJSON: row.text(19), alert: nil,
+            streaming: decodeStreaming(row, firstColumn: 20)
         )
+    }
+
+    /// Decodes the seven streaming columns that start at `firstColumn`. Returns nil when all are
+    /// NULL. A percentile triple is read only when its p50 is set, because the three are written together.
+    private func decodeStreaming(_ row: Statement, firstColumn: Int32) -> StreamingSummary? {
+        func percentiles(at column: Int32) -> LatencyPercentiles? {
+            guard !row.isNull(column) else { return nil }
+            return LatencyPercentiles(p50: row.double(column), p95: row.double(column + 1), p99: row.double(column + 2))
+        }
+        let streaming = StreamingSummary(
+            timeToFirstToken: percentiles(at: firstColumn),
+            interTokenLatency: percentiles(at: firstColumn + 3),
+            tokensPerSecond: row.optionalDouble(firstColumn + 6)
+        )
+        return streaming.isEmpty ? nil : streaming
     }
 
     /// Fills errors, budgets and alerts of `runs` with three queries, whatever the number of runs.

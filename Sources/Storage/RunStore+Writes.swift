@@ -156,6 +156,7 @@ extension RunStore {
         "finished_at", "status", "requests", "succeeded", "failed", "fallbacks",
         "duration_s", "throughput_rps", "error_rate", "fallback_rate",
         "p50_ms", "p95_ms", "p99_ms", "mean_ms", "min_ms", "max_ms", "report_json",
+        "ttft_p50_ms", "ttft_p95_ms", "ttft_p99_ms", "itl_p50_ms", "itl_p95_ms", "itl_p99_ms", "tokens_per_s",
     ]
 
     private static func outcomeValues(_ outcome: RunOutcome) -> [SQLiteValue] {
@@ -169,6 +170,17 @@ extension RunStore {
             .optional(latency?.p50), .optional(latency?.p95), .optional(latency?.p99),
             .optional(latency?.mean), .optional(latency?.min), .optional(latency?.max),
             outcome.reportJSON.isEmpty ? .null : .text(outcome.reportJSON),
+        ] + streamingValues(outcome.streaming)
+    }
+
+    /// Returns the values of the seven streaming columns of `outcomeColumns`, all NULL for a run that did not stream.
+    private static func streamingValues(_ streaming: StreamingSummary?) -> [SQLiteValue] {
+        let firstToken = streaming?.timeToFirstToken
+        let interToken = streaming?.interTokenLatency
+        return [
+            .optional(firstToken?.p50), .optional(firstToken?.p95), .optional(firstToken?.p99),
+            .optional(interToken?.p50), .optional(interToken?.p95), .optional(interToken?.p99),
+            .optional(streaming?.tokensPerSecond),
         ]
     }
 
@@ -218,6 +230,9 @@ extension RunStore {
         for (kind, count) in outcome.errors where count < 0 {
             problems.append("error kind \(kind) has count \(count), below 0")
         }
+        for (name, value) in Self.streamingFields(outcome.streaming) where !(value.isFinite && value >= 0) {
+            problems.append("streaming \(name) is \(value), expected a finite number of 0 or more")
+        }
         if !outcome.reportJSON.isEmpty {
             do {
                 _ = try JSONValue.parse(outcome.reportJSON)
@@ -230,6 +245,19 @@ extension RunStore {
             kind: .invalidArgument, path: path, step: step,
             description: "invalid run outcome: \(problems.joined(separator: "; ")); fix the outcome before storing it"
         )
+    }
+
+    /// Returns the streaming values that are set, each with its name in messages.
+    private static func streamingFields(_ streaming: StreamingSummary?) -> [(String, Double)] {
+        guard let streaming else { return [] }
+        let firstToken = streaming.timeToFirstToken
+        let interToken = streaming.interTokenLatency
+        let fields: [(String, Double?)] = [
+            ("ttft p50", firstToken?.p50), ("ttft p95", firstToken?.p95), ("ttft p99", firstToken?.p99),
+            ("itl p50", interToken?.p50), ("itl p95", interToken?.p95), ("itl p99", interToken?.p99),
+            ("tokens_per_s", streaming.tokensPerSecond),
+        ]
+        return fields.compactMap { name, value in value.map { (name, $0) } }
     }
 
     /// Returns the longest prefix of `text` that fits in `maximumBytes` bytes of UTF-8 without

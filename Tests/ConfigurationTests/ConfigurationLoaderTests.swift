@@ -1,4 +1,4 @@
-import Configuration
+@testable import Configuration
 import Foundation
 import Reporting
 import Scheduling
@@ -71,7 +71,7 @@ final class ConfigurationLoaderTests: XCTestCase {
         XCTAssertEqual(configuration.alert?.command, ["/usr/local/bin/notify-ops", "--channel", "smoke"])
         XCTAssertEqual(configuration.alert?.events, [.failure, .recovery])
         XCTAssertEqual(configuration.alert?.repeatSeconds, 3600)
-        XCTAssertEqual(configuration.targets.count, 1)
+        XCTAssertEqual(configuration.targets.map(\.name), ["chat-prod", "chat-stream"])
 
         let target = try XCTUnwrap(configuration.targets.first)
         XCTAssertEqual(target.name, "chat-prod")
@@ -85,6 +85,18 @@ final class ConfigurationLoaderTests: XCTestCase {
         XCTAssertEqual(target.apiKeyEnv, "CHAT_API_KEY")
         XCTAssertEqual(target.options.headers.map(\.name), ["X-Team"])
         XCTAssertEqual(target.options.budgets, Budget.defaults)
+        XCTAssertEqual(target.options.method, "POST")
+        XCTAssertEqual(target.options.expectedStatus, "2xx")
+        XCTAssertEqual(target.options.expectedJSONFields, ["/answer"])
+        XCTAssertEqual(target.options.expectedHeaders, [])
+        XCTAssertFalse(target.options.isStreaming)
+
+        let streamed = try XCTUnwrap(configuration.targets.last)
+        XCTAssertEqual(streamed.options.openAIModel, "gpt-4o-mini")
+        XCTAssertEqual(streamed.options.effectivePath, "/v1/chat/completions")
+        XCTAssertTrue(streamed.options.isStreaming)
+        XCTAssertEqual(streamed.options.budgets.first { $0.metric == .ttftP95 }?.limit, 800)
+        XCTAssertEqual(streamed.options.budgets.first { $0.metric == .itlP99 }?.limit, 150)
     }
 
     func testDefaultsWhenKeysOmitted() throws {
@@ -105,7 +117,8 @@ final class ConfigurationLoaderTests: XCTestCase {
         XCTAssertEqual(target.jitterSeconds, 0)
         XCTAssertNil(target.apiKeyEnv)
         XCTAssertNil(target.options.apiKey)
-        XCTAssertEqual(target.options.path, "/chat")
+        XCTAssertNil(target.options.path)
+        XCTAssertEqual(target.options.effectivePath, "/chat")
         XCTAssertEqual(target.options.requests, 50)
         XCTAssertEqual(target.options.concurrency, 10)
         XCTAssertEqual(target.options.timeoutSeconds, 30)
@@ -114,6 +127,93 @@ final class ConfigurationLoaderTests: XCTestCase {
         XCTAssertNil(target.options.promptsFile)
         XCTAssertEqual(target.options.fallbackHeader, "X-Fallback")
         XCTAssertEqual(target.options.fallbackField, "fallback")
+        XCTAssertEqual(target.options.method, "POST")
+        XCTAssertEqual(target.options.promptOrder, .sequential)
+        XCTAssertNil(target.options.seed)
+        XCTAssertNil(target.options.bodyTemplate)
+        XCTAssertNil(target.options.bodyTemplateSource)
+        XCTAssertNil(target.options.openAIModel)
+        XCTAssertFalse(target.options.isStreaming)
+        XCTAssertEqual(target.options.streamIdleTimeoutSeconds, 10)
+        XCTAssertEqual(target.options.requestIDHeader, "X-Request-Id")
+        XCTAssertNil(target.options.expectedStatus)
+        XCTAssertEqual(target.options.expectedJSONFields, [])
+        XCTAssertEqual(target.options.expectedHeaders, [])
+    }
+
+    func testWorkloadKeysApplied() throws {
+        let template = #"{"input": "{{prompt}}", "id": "{{request_id}}"}"#
+        try write(template + "\n", to: "conf/templates/body.json")
+        let text = """
+        targets:
+          - name: chat
+            url: http://127.0.0.1:8000
+            schedule: every 1m
+            method: PUT
+            prompt_order: random
+            seed: 18446744073709551615
+            body_file: templates/body.json
+            stream: true
+            stream_idle_timeout: 2500ms
+            request_id_header: X-Trace-Id
+            expect_status: [200, 2xx]
+            expect_header: [X-Model=chat-v2, X-Region]
+            budgets: {ttft_p50: 250, ttft_p95: 0.5s, ttft_p99: 900ms, itl_p50: 20ms, itl_p95: 45, itl_p99: 80ms}
+        """
+        let options = try XCTUnwrap(load(text, name: "conf/loadsmoke.yaml").targets.first?.options)
+
+        XCTAssertEqual(options.method, "PUT")
+        XCTAssertEqual(options.promptOrder, .random)
+        XCTAssertEqual(options.seed, UInt64.max)
+        XCTAssertEqual(options.bodyTemplate, template + "\n")
+        XCTAssertEqual(options.bodyTemplateSource, directory.appendingPathComponent("conf/templates/body.json").path)
+        XCTAssertTrue(options.isStreaming)
+        XCTAssertEqual(options.streamIdleTimeoutSeconds, 2.5)
+        XCTAssertEqual(options.requestIDHeader, "X-Trace-Id")
+        XCTAssertEqual(options.expectedStatus, "200,2xx")
+        XCTAssertEqual(options.expectedHeaders, ["X-Model=chat-v2", "X-Region"])
+        let limits = Dictionary(uniqueKeysWithValues: options.budgets.map { ($0.metric, $0.limit) })
+        XCTAssertEqual(limits[.ttftP50], 250)
+        XCTAssertEqual(limits[.ttftP95], 500)
+        XCTAssertEqual(limits[.ttftP99], 900)
+        XCTAssertEqual(limits[.itlP50], 20)
+        XCTAssertEqual(limits[.itlP95], 45)
+        XCTAssertEqual(limits[.itlP99], 80)
+        XCTAssertEqual(limits[.p95], 1500)
+    }
+
+    func testSingleValuesAndInlineBodyApplied() throws {
+        let text = minimalTarget + """
+            body: '{"message": "{{prompt}}"}'
+            request_id_header: None
+            expect_status: "200,204"
+            expect_json_field: /answer
+            expect_header: X-Fallback=false
+
+        """
+        let options = try XCTUnwrap(load(text).targets.first?.options)
+
+        XCTAssertEqual(options.bodyTemplate, #"{"message": "{{prompt}}"}"#)
+        XCTAssertEqual(options.bodyTemplateSource, "body")
+        XCTAssertNil(options.requestIDHeader)
+        XCTAssertEqual(options.expectedStatus, "200,204")
+        XCTAssertEqual(options.expectedJSONFields, ["/answer"])
+        XCTAssertEqual(options.expectedHeaders, ["X-Fallback=false"])
+    }
+
+    func testEmptyCheckListsKeepDefaults() throws {
+        let options = try XCTUnwrap(load(minimalTarget + "    expect_status: []\n    expect_json_field: []\n").targets.first?.options)
+
+        XCTAssertNil(options.expectedStatus)
+        XCTAssertEqual(options.expectedJSONFields, [])
+    }
+
+    func testOpenAIPathDefault() throws {
+        let options = try XCTUnwrap(load(minimalTarget + "    openai: gpt-4o-mini\n").targets.first?.options)
+
+        XCTAssertEqual(options.openAIModel, "gpt-4o-mini")
+        XCTAssertNil(options.path)
+        XCTAssertEqual(options.effectivePath, "/v1/chat/completions")
     }
 
     func testAlertDefaults() throws {
@@ -489,8 +589,105 @@ final class ConfigurationLoaderTests: XCTestCase {
 
     func testUnknownKeyWithTiedSuggestionsListsKeys() throws {
         XCTAssertEqual(try issues(minimalTarget + "    budgets: {p90: 900}\n"), [
-            "FILE:5: targets[chat].budgets.p90: unknown key \"p90\"; accepted keys: p50, p95, p99, error_rate, fallback_rate",
+            "FILE:5: targets[chat].budgets.p90: unknown key \"p90\"; accepted keys: p50, p95, p99, error_rate, fallback_rate, "
+                + "ttft_p50, ttft_p95, ttft_p99, itl_p50, itl_p95, itl_p99",
         ])
+    }
+
+    func testStreamingBudgetNeedsStream() throws {
+        XCTAssertEqual(try issues(minimalTarget + "    budgets: {ttft_p95: 800ms}\n"), [
+            "FILE:5: targets[chat].budgets.ttft_p95: invalid value \"800\": time-to-first-token and inter-token budgets need "
+                + "streamed answers; add stream: true",
+        ])
+    }
+
+    func testNegativeStreamingBudgetRejected() throws {
+        XCTAssertEqual(try issues(minimalTarget + "    stream: true\n    budgets: {itl_p50: -5}\n"), [
+            "FILE:6: targets[chat].budgets.itl_p50: invalid value \"-5\": expected a number of 0 or more",
+        ])
+    }
+
+    func testJSONFieldCheckWithStreamRejected() throws {
+        XCTAssertEqual(try issues(minimalTarget + "    stream: true\n    expect_json_field: [/answer]\n"), [
+            "FILE:6: targets[chat].expect_json_field: invalid value \"/answer\": applies to whole JSON answers, not to "
+                + "streams; drop it or set stream: false",
+        ])
+    }
+
+    func testBodyWithOpenAIRejected() throws {
+        XCTAssertEqual(try issues(minimalTarget + "    openai: gpt-4o-mini\n    body: '{\"q\": \"{{prompt}}\"}'\n"), [
+            "FILE:5: targets[chat].openai: invalid value \"gpt-4o-mini\": cannot be combined with body or body_file; use one of them",
+        ])
+    }
+
+    func testBodyAndBodyFileRejected() throws {
+        try write("{}", to: "body.json")
+
+        XCTAssertEqual(try issues(minimalTarget + "    body: '{}'\n    body_file: body.json\n"), [
+            "FILE:6: targets[chat].body_file: body and body_file cannot be combined; use one of them",
+        ])
+    }
+
+    func testMissingBodyFile() throws {
+        let path = directory.appendingPathComponent("missing.json").path
+
+        XCTAssertEqual(try issues(minimalTarget + "    body_file: missing.json\n"), [
+            "FILE:5: targets[chat].body_file: body file \"\(path)\" not found; paths are relative to the configuration file's folder",
+        ])
+    }
+
+    func testBodyFileNotJSONRejected() throws {
+        let path = try write(#"{"message": {{prompt}}}"#, to: "body.json")
+
+        let found = try issues(minimalTarget + "    body_file: body.json\n")
+
+        XCTAssertEqual(found.count, 1)
+        XCTAssertTrue(found.first?.hasPrefix(
+            "FILE:5: targets[chat].body_file: invalid value \"\(path)\": the template is not valid JSON once {{prompt}} and "
+                + "{{request_id}} are filled in ("
+        ) ?? false, found.first ?? "")
+    }
+
+    func testInlineBodyNotJSONRejected() throws {
+        let found = try issues(minimalTarget + "    body: 'message={{prompt}}'\n")
+
+        XCTAssertEqual(found.count, 1)
+        XCTAssertTrue(found.first?.hasPrefix("FILE:5: targets[chat].body: invalid value \"message={{prompt}}\": the template is not valid JSON") ?? false,
+                      found.first ?? "")
+    }
+
+    func testWorkloadValuesRejected() throws {
+        let text = minimalTarget + """
+            method: post
+            prompt_order: shuffled
+            seed: -1
+            stream: yes
+            stream_idle_timeout: 0s
+            request_id_header: "X Trace"
+            expect_status: [200, 7xx]
+            expect_json_field: answer
+            expect_header: ["X Model=chat"]
+
+        """
+        XCTAssertEqual(try issues(text), [
+            "FILE:5: targets[chat].method: invalid value \"post\": expected an HTTP method in capitals, such as POST or GET",
+            "FILE:6: targets[chat].prompt_order: invalid value \"shuffled\": expected sequential or random",
+            "FILE:7: targets[chat].seed: invalid value \"-1\": expected a whole number from 0 to 18446744073709551615",
+            "FILE:8: targets[chat].stream: expected true or false, found the value \"yes\"",
+            "FILE:9: targets[chat].stream_idle_timeout: \(durationErrorText("0s"))",
+            "FILE:10: targets[chat].request_id_header: invalid value \"X Trace\": expected a header name such as X-Request-Id, or none",
+            "FILE:11: targets[chat].expect_status[1]: invalid value \"7xx\": \"7xx\" is neither a status code from 100 to 599 nor a class such as 2xx",
+            "FILE:12: targets[chat].expect_json_field: invalid value \"answer\": expected a JSON Pointer starting with /, such as /answer",
+            "FILE:13: targets[chat].expect_header[0]: invalid value \"X Model=chat\": expected NAME or NAME=VALUE, such as X-Fallback=false",
+        ])
+    }
+
+    func testOptionReasonsNameConfigurationKeys() {
+        XCTAssertEqual(SmokeOptionsDecoding.configurationReason("cannot be combined with --body or --body-file; use one of them"),
+                       "cannot be combined with body or body_file; use one of them")
+        XCTAssertEqual(SmokeOptionsDecoding.configurationReason("needs --budget-ttft-p95 and --stream"),
+                       "needs budgets.ttft_p95 and stream: true")
+        XCTAssertEqual(SmokeOptionsDecoding.configurationReason("a range such as 1--2"), "a range such as 1--2")
     }
 
     func testListenRejectsBadIPv4() throws {

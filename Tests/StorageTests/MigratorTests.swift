@@ -161,6 +161,50 @@ final class MigratorTests: XCTestCase {
         XCTAssertEqual(try Migrator(migrations: [first, second]).currentVersion(connection), 2)
     }
 
+    func testVersionOneDatabaseUpgradesKeepingRuns() throws {
+        let path = directory.path("runs.db")
+        let versionOne = try RunStore(path: path, readOnly: false, migrations: [Migration.embedded[0]])
+        XCTAssertEqual(try versionOne.schemaVersion(), 1)
+        // The write methods name the version 2 columns, so the old rows are written as SQL.
+        try versionOne.executeForTest("""
+            INSERT INTO runs (target, started_at, finished_at, status, requests, succeeded, failed, p50_ms, p95_ms,
+                              p99_ms, mean_ms, min_ms, max_ms, report_json)
+            VALUES ('chat', 1700000000, 1700000010, 'passed', 10, 9, 1, 80, 120.5, 250, 90, 12, 300, '{}');
+            INSERT INTO run_errors (run_id, kind, count) VALUES (1, 'timeout', 1);
+            INSERT INTO runs (target, started_at, finished_at, status) VALUES ('chat', 1700000060, 1700000061, 'error');
+            """)
+        versionOne.close()
+
+        let upgraded = try RunStore(path: path)
+        defer { upgraded.close() }
+
+        XCTAssertEqual(try upgraded.schemaVersion(), 2)
+        XCTAssertEqual(try upgraded.textForTest("SELECT name FROM schema_migrations WHERE version = 2"), "streaming_metrics")
+        let runs = try upgraded.runs(RunQuery(target: "chat"))
+        XCTAssertEqual(runs.map(\.id), [2, 1])
+        XCTAssertEqual(runs.map(\.status), [.error, .passed])
+        XCTAssertEqual(runs.last?.latency?.p95, 120.5)
+        XCTAssertEqual(runs.last?.errors, ["timeout": 1])
+        XCTAssertEqual(runs.map(\.streaming), [nil, nil])
+        XCTAssertEqual(try upgraded.runCounts()["chat"], [.passed: 1, .error: 1])
+        XCTAssertEqual(try upgraded.integrityCheck(), "ok")
+    }
+
+    func testUpgradedDatabaseStoresStreamingRuns() throws {
+        let path = directory.path("runs.db")
+        try RunStore(path: path, readOnly: false, migrations: [Migration.embedded[0]]).close()
+
+        let upgraded = try RunStore(path: path)
+        defer { upgraded.close() }
+        var outcome = sampleOutcome()
+        outcome.streaming = StreamingSummary(
+            timeToFirstToken: LatencyPercentiles(p50: 110, p95: 180, p99: 240), interTokenLatency: nil, tokensPerSecond: nil
+        )
+        let id = try upgraded.insertCompletedRun(target: "chat", startedAt: time(0), outcome: outcome)
+
+        XCTAssertEqual(try upgraded.run(id: id)?.streaming, outcome.streaming)
+    }
+
     func testForeignKeyViolationRollsBackMigration() throws {
         let parents = Migration(version: 1, name: "create_parents", sql: """
             CREATE TABLE parents (id INTEGER PRIMARY KEY);

@@ -53,6 +53,65 @@ final class RunStoreTests: XCTestCase {
         XCTAssertEqual(try store.run(id: id), expected)
     }
 
+    func testStreamingRoundTrip() throws {
+        let id = try store.beginRun(target: "chat", startedAt: time(0))
+        var outcome = sampleOutcome()
+        outcome.streaming = StreamingSummary(
+            timeToFirstToken: LatencyPercentiles(p50: 150.25, p95: 310.5, p99: 420.75),
+            interTokenLatency: LatencyPercentiles(p50: 18.5, p95: 42.25, p99: 61),
+            tokensPerSecond: 55.5
+        )
+
+        try store.finishRun(id: id, outcome: outcome)
+
+        let run = try XCTUnwrap(store.run(id: id))
+        XCTAssertEqual(run.streaming, outcome.streaming)
+        XCTAssertEqual(try store.latestRuns()["chat"]?.streaming, outcome.streaming)
+        XCTAssertEqual(try store.runs(RunQuery(target: "chat")).first?.streaming, outcome.streaming)
+    }
+
+    func testStreamingPartialValuesRoundTrip() throws {
+        var outcome = sampleOutcome()
+        outcome.streaming = StreamingSummary(
+            timeToFirstToken: nil, interTokenLatency: LatencyPercentiles(p50: 20, p95: 30, p99: 40), tokensPerSecond: nil
+        )
+
+        let id = try store.insertCompletedRun(target: "chat", startedAt: time(0), outcome: outcome)
+
+        XCTAssertEqual(try store.run(id: id)?.streaming, outcome.streaming)
+    }
+
+    func testRunWithoutStreamingReadsNil() throws {
+        let id = try store.insertCompletedRun(target: "chat", startedAt: time(0), outcome: sampleOutcome())
+
+        XCTAssertNil(try store.run(id: id)?.streaming)
+        XCTAssertEqual(try store.integerForTest("SELECT COUNT(*) FROM runs WHERE ttft_p50_ms IS NULL AND tokens_per_s IS NULL"), 1)
+    }
+
+    func testEmptyStreamingReadsNil() throws {
+        var outcome = sampleOutcome()
+        outcome.streaming = StreamingSummary(timeToFirstToken: nil, interTokenLatency: nil, tokensPerSecond: nil)
+
+        let id = try store.insertCompletedRun(target: "chat", startedAt: time(0), outcome: outcome)
+
+        XCTAssertNil(try store.run(id: id)?.streaming)
+    }
+
+    func testNegativeStreamingValueRejected() throws {
+        var outcome = sampleOutcome()
+        outcome.streaming = StreamingSummary(timeToFirstToken: nil, interTokenLatency: nil, tokensPerSecond: -1)
+
+        let error = storageError { _ = try store.insertCompletedRun(target: "chat", startedAt: time(0), outcome: outcome) }
+
+        XCTAssertEqual(error?.kind, .invalidArgument)
+        XCTAssertEqual(
+            error?.description,
+            "invalid run outcome: streaming tokens_per_s is -1.0, expected a finite number of 0 or more; "
+                + "fix the outcome before storing it"
+        )
+        XCTAssertEqual(try store.integerForTest("SELECT COUNT(*) FROM runs"), 0)
+    }
+
     func testFinishRunKeepsBudgetOrder() throws {
         let id = try store.beginRun(target: "chat", startedAt: time(0))
         var outcome = sampleOutcome()

@@ -78,6 +78,27 @@ final class TrendTests: XCTestCase {
         XCTAssertEqual(buckets.first?.median, 0.03)
     }
 
+    func testTrendOverTimeToFirstToken() throws {
+        // Hour 0: two streamed runs and one without streaming -> median of 200 and 400 = 300.
+        for (offset, ttftP95) in [(0.1, 200.0), (0.2, 400.0), (0.3, nil)] {
+            var outcome = sampleOutcome(finishedAt: hour(offset))
+            outcome.streaming = ttftP95.map {
+                StreamingSummary(timeToFirstToken: LatencyPercentiles(p50: 1, p95: $0, p99: 999), interTokenLatency: nil,
+                                 tokensPerSecond: 40)
+            }
+            _ = try store.insertCompletedRun(target: "chat", startedAt: hour(offset), outcome: outcome)
+        }
+
+        let buckets = try store.trend(target: "chat", metric: .ttftP95, bucketSeconds: 3600, since: hour(0), until: hour(1))
+
+        XCTAssertEqual(buckets.map(\.runCount), [3])
+        XCTAssertEqual(buckets.map(\.median), [300])
+        XCTAssertEqual(buckets.map(\.min), [200])
+        XCTAssertEqual(buckets.map(\.max), [400])
+        let rates = try store.trend(target: "chat", metric: .tokensPerSecond, bucketSeconds: 3600, since: hour(0), until: hour(1))
+        XCTAssertEqual(rates.map(\.median), [40])
+    }
+
     func testTrendBucketsAlignToEpoch() throws {
         try storeRun(at: hour(0.75), status: .passed, p95: 1)
 
@@ -120,6 +141,9 @@ final class TrendTests: XCTestCase {
 
     func testMetricNamesMatchURLParameters() {
         XCTAssertEqual(TrendMetric.allCases.map(\.rawValue),
-                       ["p50", "p95", "p99", "mean", "error_rate", "fallback_rate", "throughput"])
+                       [
+            "p50", "p95", "p99", "mean", "error_rate", "fallback_rate", "throughput",
+            "ttft_p50", "ttft_p95", "ttft_p99", "itl_p50", "itl_p95", "itl_p99", "tokens_per_s",
+        ])
     }
 }

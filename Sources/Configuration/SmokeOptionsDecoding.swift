@@ -26,6 +26,7 @@ struct SmokeOptionsDecoding {
         applyPrompts(to: &options)
         applyRequestShape(to: &options)
         applyStreaming(to: &options)
+        applyPacing(to: &options)
         applyResponseChecks(to: &options)
         let apiKeyEnv = applyAPIKey(to: &options)
         return (options, apiKeyEnv)

@@ -10,6 +10,7 @@ extension ConfigurationDecoder {
         "simulate", "pinecone_down", "budgets", "headers", "prompts", "fallback_header", "fallback_field",
         "method", "prompt_order", "seed", "body", "body_file", "openai", "stream", "stream_idle_timeout",
         "request_id_header", "expect_status", "expect_json_field", "expect_header",
+        "rate", "max_in_flight", "duration", "warmup",
     ]
     static let budgetKeys = BudgetMetric.allCases.map(\.rawValue)
 

@@ -48,6 +48,44 @@ extension SmokeOptionsDecoding {
         }
     }
 
+    /// Reads the open-loop rate, its in-flight bound, the run's duration and the warm-up.
+    func applyPacing(to options: inout SmokeOptions) {
+        if let entry = keys["rate"],
+           let text = decoder.string(entry, in: keyPath, expected: "requests per second such as 20") {
+            if let rate = Double(text), check(entry, shownValue: text, { $0.ratePerSecond = rate }) {
+                if let concurrency = keys["concurrency"] {
+                    decoder.report(line: concurrency.value.line, keyPath: keyPath + ".concurrency", "concurrency sets the closed loop's workers and cannot be combined with rate; bound the open loop with max_in_flight")
+                }
+                options.ratePerSecond = rate
+            } else if Double(text) == nil {
+                decoder.report(line: entry.value.line, keyPath: keyPath + ".rate", "invalid value \"\(text)\": expected requests per second greater than 0, such as 20 or 0.5")
+            }
+        }
+        if let entry = keys["max_in_flight"], let count = decoder.integer(entry, in: keyPath),
+           check(entry, shownValue: String(count), { $0.maxInFlight = count }) {
+            if keys["rate"] == nil {
+                decoder.report(line: entry.value.line, keyPath: keyPath + ".max_in_flight", "max_in_flight bounds the open loop and needs rate; the closed loop uses concurrency")
+            }
+            options.maxInFlight = count
+        }
+        if let entry = keys["duration"], let seconds = decoder.duration(entry, in: keyPath) {
+            if keys["requests"] != nil {
+                decoder.report(line: entry.value.line, keyPath: keyPath + ".duration", "duration and requests both set the run's length; use one of them")
+            }
+            options.durationSeconds = seconds
+        }
+        if let entry = keys["warmup"],
+           let text = decoder.string(entry, in: keyPath, expected: "a request count such as 20 or a duration such as 10s") {
+            if let count = Int(text), count >= 0 {
+                options.warmupRequests = count
+            } else if let seconds = try? DurationText.parse(text, allowsZero: true) {
+                options.warmupSeconds = seconds
+            } else {
+                decoder.report(line: entry.value.line, keyPath: keyPath + ".warmup", "invalid value \"\(text)\": expected a request count such as 20 or a duration such as 10s")
+            }
+        }
+    }
+
     func applyResponseChecks(to options: inout SmokeOptions) {
         if let entry = keys["expect_status"],
            let items = stringOrList(entry, expected: "a status list such as [200, 2xx]") {

@@ -115,7 +115,7 @@ public struct SmokeOptions: Sendable {
         for header in headers {
             try HeaderLine.validate(name: header.name, value: header.value)
         }
-        guard HeaderLine.isToken(String(fallbackHeader.split(separator: "=", maxSplits: 1).first ?? "")) else {
+        guard HeaderLine.isToken(String(fallbackHeader.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")) else {
             throw SmokeOptionsError(option: "fallback-header", value: fallbackHeader, reason: "expected a header name, such as X-Fallback")
         }
         guard !fallbackField.isEmpty else {
@@ -167,7 +167,7 @@ extension SmokeOptions {
             throw SmokeOptionsError(option: "expect-json-field", value: pointer, reason: "applies to whole JSON answers, not to streams; drop it or --stream")
         }
         for header in expectedHeaders {
-            let name = header.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
+            let name = header.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
             guard HeaderLine.isToken(name) else {
                 throw SmokeOptionsError(option: "expect-header", value: header, reason: "expected NAME or NAME=VALUE, such as X-Fallback=false")
             }

@@ -756,3 +756,63 @@ final class ConfigurationLoaderTests: XCTestCase {
         }
     }
 }
+
+final class PacingConfigurationTests: XCTestCase {
+    private func load(_ target: String) throws -> DaemonConfiguration {
+        let text = """
+        storage:
+          path: /tmp/loadsmoke-pacing-test.db
+        targets:
+          - name: chat
+            url: http://127.0.0.1:9
+            schedule: every 1m
+        \(target)
+        """
+        return try ConfigurationLoader.parse(text: text, sourcePath: "FILE", environment: [:])
+    }
+
+    private func issues(_ target: String) -> [String] {
+        do {
+            _ = try load(target)
+            return []
+        } catch let errors as ConfigurationErrors {
+            return errors.issues.map(\.description)
+        } catch {
+            return ["\(error)"]
+        }
+    }
+
+    func testOpenLoopKeysAreRead() throws {
+        let options = try load("    rate: 12.5\n    max_in_flight: 40\n    duration: 30s\n    warmup: 5s\n").targets[0].options
+        XCTAssertEqual(options.ratePerSecond, 12.5)
+        XCTAssertEqual(options.maxInFlight, 40)
+        XCTAssertEqual(options.durationSeconds, 30)
+        XCTAssertEqual(options.warmupSeconds, 5)
+    }
+
+    func testWarmupCountIsRead() throws {
+        XCTAssertEqual(try load("    warmup: 20\n").targets[0].options.warmupRequests, 20)
+    }
+
+    func testRateWithConcurrencyIsRejected() {
+        XCTAssertEqual(issues("    rate: 10\n    concurrency: 5\n"), [
+            "FILE:8: targets[chat].concurrency: concurrency sets the closed loop's workers and cannot be combined with rate; bound the open loop with max_in_flight",
+        ])
+    }
+
+    func testMaxInFlightWithoutRateIsRejected() {
+        XCTAssertEqual(issues("    max_in_flight: 5\n"), [
+            "FILE:7: targets[chat].max_in_flight: max_in_flight bounds the open loop and needs rate; the closed loop uses concurrency",
+        ])
+    }
+
+    func testDurationWithRequestsIsRejected() {
+        XCTAssertEqual(issues("    requests: 10\n    duration: 1m\n"), [
+            "FILE:8: targets[chat].duration: duration and requests both set the run's length; use one of them",
+        ])
+    }
+
+    func testBadRateIsRejected() {
+        XCTAssertEqual(issues("    rate: fast\n").first, "FILE:7: targets[chat].rate: invalid value \"fast\": expected requests per second greater than 0, such as 20 or 0.5")
+    }
+}

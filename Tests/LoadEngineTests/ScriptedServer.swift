@@ -19,6 +19,8 @@ final class ScriptedServer: @unchecked Sendable {
         case respondAndClose(String)
         /// Answer with timed steps, for streamed responses.
         case steps([Step])
+        /// Answer at once, except that a request arriving between the two times waits until the second one.
+        case stall(from: Date, until: Date, String)
     }
 
     /// One step of a scripted answer.
@@ -141,6 +143,10 @@ final class ScriptedServer: @unchecked Sendable {
             case let .respondAndClose(raw):
                 send(raw, to: client)
                 return
+            case let .stall(from, until, raw):
+                let now = Date()
+                if now >= from, now < until { Thread.sleep(forTimeInterval: until.timeIntervalSince(now)) }
+                send(raw, to: client)
             case let .steps(steps):
                 for step in steps {
                     switch step {

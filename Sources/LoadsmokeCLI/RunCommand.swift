@@ -1,6 +1,7 @@
 import Foundation
 import LoadEngine
 import Reporting
+import Scheduling
 import SmokeRunner
 import Storage
 
@@ -191,8 +192,10 @@ enum RunCommand {
         if let warmup = arguments.value("warmup") {
             if let count = Int(warmup), count >= 0 {
                 options.warmupRequests = count
+            } else if let seconds = try? DurationText.parse(warmup, allowsZero: true) {
+                options.warmupSeconds = seconds
             } else {
-                options.warmupSeconds = try arguments.duration("warmup", command: name, allowsZero: true) ?? 0
+                throw UsageError(message: "invalid value \"\(warmup)\" for --warmup: expected a request count such as 20 or a duration such as 10s", command: name)
             }
         }
     }

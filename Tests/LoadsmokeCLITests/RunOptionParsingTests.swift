@@ -173,3 +173,37 @@ final class SmokeOptionsValidationTests: XCTestCase {
         XCTAssertGreaterThan(lengths.max()!, 150)
     }
 }
+
+final class PacingOptionTests: XCTestCase {
+    private func options(_ arguments: [String]) throws -> SmokeOptions {
+        let parsed = try ArgumentParser.parse(arguments, for: RunCommand.spec)
+        return try RunCommand.invocation(from: parsed, environment: [:]).options
+    }
+
+    private func message(_ arguments: [String]) -> String {
+        do {
+            _ = try options(arguments)
+            return ""
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    func testOpenLoopOptions() throws {
+        let parsed = try options(["--rate", "25", "--max-in-flight", "8", "--duration", "1m", "--warmup", "10s"])
+        XCTAssertEqual(parsed.ratePerSecond, 25)
+        XCTAssertEqual(parsed.maxInFlight, 8)
+        XCTAssertEqual(parsed.durationSeconds, 60)
+        XCTAssertEqual(parsed.warmupSeconds, 10)
+        XCTAssertEqual(try options(["--warmup", "15"]).warmupRequests, 15)
+    }
+
+    func testConflictingOptionsAreRejected() {
+        XCTAssertEqual(message(["--rate", "5", "-c", "3"]), "error: --concurrency sets the closed loop's workers and cannot be combined with --rate; bound the open loop with --max-in-flight (see 'loadsmoke run --help')")
+        XCTAssertEqual(message(["--max-in-flight", "3"]), "error: --max-in-flight bounds the open loop and needs --rate; the closed loop uses --concurrency (see 'loadsmoke run --help')")
+        XCTAssertEqual(message(["--duration", "10s", "-n", "5"]), "error: --duration and --requests both set the run's length; use one of them (see 'loadsmoke run --help')")
+        XCTAssertEqual(message(["--rate", "0"]), "error: invalid value \"0\" for --rate: expected requests per second greater than 0, such as 20 (see 'loadsmoke run --help')")
+        XCTAssertEqual(message(["--duration", "10"]), "error: invalid value \"10\" for --duration: expected a duration such as 500ms, 10s or 1m (see 'loadsmoke run --help')")
+        XCTAssertEqual(message(["--warmup", "soon"]), "error: invalid value \"soon\" for --warmup: expected a request count such as 20 or a duration such as 10s (see 'loadsmoke run --help')")
+    }
+}

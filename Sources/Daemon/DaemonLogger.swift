@@ -48,7 +48,7 @@ public final class DaemonLogger: @unchecked Sendable {
         sink(line)
     }
 
-    /// Logs a line that already holds `event=... key=value` fields, such as the HTTP server's error lines.
+    /// Logs a line that already contains `event=... key=value` fields, such as the HTTP server's error lines.
     public func logPreformatted(_ level: Level, _ fields: String) {
         if level == .debug && !isDebugEnabled { return }
         sink("ts=\(timestamp()) level=\(level.rawValue) \(fields)")

@@ -110,7 +110,7 @@ enum MetricsExposition {
         }
     }
 
-    /// The unit of a /trend metric's values.
+    /// Returns the unit of a /trend metric's values.
     static func unit(of metric: TrendMetric) -> String {
         switch metric {
         case .p50, .p95, .p99, .mean: return "ms"

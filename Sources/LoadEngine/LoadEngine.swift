@@ -31,7 +31,7 @@ public struct EngineProgress: Sendable {
     public var total: Int
 }
 
-/// What the engine measured.
+/// The engine's measurements of one run.
 public struct EngineOutcome: Sendable {
     public var metrics: MetricsRecorder
     /// Seconds from the first request being started to the last one ending.
@@ -369,7 +369,7 @@ public final class LoadEngine {
         )
     }
 
-    /// Why a response that should have been a stream fails, or nil.
+    /// Returns the stream failure of a response that should have been a stream, or nil.
     private func streamFailure(_ transfer: Transfer) -> RequestFailure? {
         guard plan.stream != nil else { return nil }
         guard let decoder = transfer.decoder else {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// What the engine sends: one endpoint, fixed headers, bodies rotated by request index.
+/// The requests the engine sends: one endpoint, fixed headers, and bodies by request index.
 public struct LoadPlan: Sendable {
     /// Full request URL, e.g. `http://127.0.0.1:8000/chat`.
     public var url: String
@@ -18,7 +18,7 @@ public struct LoadPlan: Sendable {
     public var concurrency: Int
     /// Per-request timeout in seconds, covering connect, send and the whole response.
     public var timeoutSeconds: Double
-    /// How a successful response says it used the degraded path.
+    /// The response header and body field that mark a successful response served by the degraded path.
     public var fallbackSignal: FallbackSignal
     /// Body bytes kept in memory per response for the fallback check; the rest is counted and dropped.
     public var maxBodyBytes: Int
@@ -73,14 +73,14 @@ public struct FallbackSignal: Sendable, Equatable {
         return "/" + bodyField.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
 
-    /// Whether a value of the fallback header reports fallback.
+    /// Returns whether a value of the fallback header reports fallback.
     public func headerMeansFallback(_ value: String) -> Bool {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         if let headerValue { return trimmed.caseInsensitiveCompare(headerValue) == .orderedSame }
         return FallbackSignal.isTruthy(trimmed)
     }
 
-    /// Whether a header value reports fallback.
+    /// Returns whether a header value is `true`, `1` or `yes`, in any case.
     public static func isTruthy(_ value: String) -> Bool {
         switch value.trimmingCharacters(in: .whitespaces).lowercased() {
         case "true", "1", "yes": return true

@@ -1,11 +1,11 @@
-/// How requests are paced.
+/// The pacing of requests.
 public enum Pacing: Sendable, Equatable {
     /// `LoadPlan.concurrency` workers, each sending its next request when its last one ends. A slow server slows the
     /// sender, so latency is measured from the actual send.
     case closed
     /// Request i is due at start + i / rate whatever happened before (open loop). Latency counts from the due time,
     /// so a stall shows in the percentiles instead of lowering the offered rate (no coordinated omission).
-    /// At most `maxInFlight` requests are open at once; a request due while that many are open waits for a free slot
+    /// At most `maxInFlight` requests are open at once. A request due while that many are open waits for a free slot
     /// and is counted as delayed.
     case open(ratePerSecond: Double, maxInFlight: Int)
 }

@@ -200,7 +200,7 @@ enum RunCommand {
         }
     }
 
-    /// The default budgets with their options applied, then the streaming budgets that were given.
+    /// Returns the default budgets with their options applied, then the streaming budgets that were given.
     private static func budgets(from arguments: ParsedArguments) throws -> [Budget] {
         func limit(_ metric: BudgetMetric) throws -> Double? {
             let option = String(metric.optionName.dropFirst(2))

@@ -1,4 +1,4 @@
-/// Why a request failed. The raw values are the names used in reports, JSON and storage.
+/// The kind of a request failure. The raw values are the names used in reports, JSON and storage.
 public enum ErrorKind: String, CaseIterable, Sendable, Comparable {
     /// No complete response within the per-request timeout.
     case timeout

@@ -1,7 +1,7 @@
 import Foundation
 import Measurement
 
-/// What was run, as shown in the report header and the JSON `config` object. Holds no secret: header values
+/// The run's settings, as shown in the report header and the JSON `config` object. It contains no secret: header values
 /// that may carry credentials are redacted by the caller before they get here.
 public struct RunSetup: Sendable, Equatable {
     /// The target's name in the daemon or `--target-name`; nil for a plain one-shot run.

@@ -16,7 +16,7 @@ public struct TextStyle: Sendable {
 }
 
 extension SmokeReport {
-    /// The header printed before the run starts: what is sent and which budgets apply.
+    /// Renders the header printed before the run starts: what is sent and which budgets apply.
     public static func renderHeader(_ setup: RunSetup, budgets: [Budget], style: TextStyle) -> String {
         var lines: [String] = []
         let target = setup.targetName.map { " (\($0))" } ?? ""

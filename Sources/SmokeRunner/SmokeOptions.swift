@@ -33,7 +33,7 @@ public struct SmokeOptions: Sendable {
     public var seed: UInt64?
     /// A JSON body template with `{{prompt}}` and `{{request_id}}`; nil sends `{"message": PROMPT}`.
     public var bodyTemplate: String?
-    /// Where the template came from, for reports: `--body` or the `--body-file` path.
+    /// The template's origin for reports: `--body` or the `--body-file` path.
     public var bodyTemplateSource: String?
     /// Sends an OpenAI-compatible chat completion body for this model.
     public var openAIModel: String?
@@ -66,7 +66,7 @@ public struct SmokeOptions: Sendable {
         path ?? (openAIModel != nil ? "/v1/chat/completions" : "/chat")
     }
 
-    /// The request URL: the base URL's path (without a trailing slash) followed by `path`.
+    /// Returns the request URL: the base URL's path (without a trailing slash) followed by `effectivePath`.
     public func endpointURL() throws -> URL {
         guard var components = URLComponents(string: url),
               let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
@@ -194,7 +194,7 @@ extension SmokeOptions {
         }
     }
 
-    /// How the engine paces and bounds the run.
+    /// The engine's pacing for these options.
     var pacing: Pacing {
         ratePerSecond.map { .open(ratePerSecond: $0, maxInFlight: maxInFlight) } ?? .closed
     }
@@ -269,7 +269,7 @@ public enum HeaderLine {
         return !name.isEmpty && name.unicodeScalars.allSatisfy { $0.isASCII && allowed.contains($0) }
     }
 
-    /// Whether a header's value may carry a credential, so reports show `<redacted>` in its place.
+    /// Returns whether a header's value may carry a credential, so reports show `<redacted>` in its place.
     public static func isSensitive(_ name: String) -> Bool {
         let lower = name.lowercased()
         if ["authorization", "proxy-authorization", "cookie"].contains(lower) { return true }

@@ -9,7 +9,7 @@ import Reporting
 public struct SmokeRun: Sendable {
     public let options: SmokeOptions
     public let plan: LoadPlan
-    /// What the report header and JSON `config` show; holds no secret.
+    /// The settings the report header and JSON `config` show, without any secret.
     public let setup: RunSetup
 
     /// Validates the options, reads the prompts and pre-encodes every request body.
@@ -117,7 +117,7 @@ public struct SmokeRun: Sendable {
         )
     }
 
-    /// The URL as text with any password replaced, so it can be printed and stored.
+    /// Returns the URL as text with any password replaced, so it can be printed and stored.
     static func redactingPassword(_ url: URL) -> String {
         guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false), components.password != nil else {
             return url.absoluteString

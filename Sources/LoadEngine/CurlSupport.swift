@@ -39,4 +39,11 @@ final class CurlHeaderList {
     }
 
     deinit { curl_slist_free_all(pointer) }
+
+    /// The last line's text buffer, which curl_slist_append allocated with the line's length plus its terminator.
+    var lastLine: UnsafeMutablePointer<CChar>? {
+        var node = pointer
+        while let next = node?.pointee.next { node = next }
+        return node?.pointee.data
+    }
 }

@@ -52,6 +52,12 @@ public final class LoadEngine {
     /// Request bodies in stable memory: CURLOPT_POSTFIELDS points into them without copying.
     private let bodyBuffers: [UnsafeMutableRawBufferPointer]
     private var transfers: [Transfer] = []
+    /// The quoted last token of the fallback field's pointer, as it appears in a JSON body.
+    private lazy var fallbackKeyBytes: [UInt8] = {
+        let token = plan.fallbackSignal.bodyPointer.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+        let key = token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+        return Array(JSONValue.quoted(key).utf8)
+    }()
     /// Methods sent without a body when the body is empty.
     private static let bodylessMethods: Set<String> = ["GET", "HEAD", "DELETE", "OPTIONS"]
 
@@ -276,16 +282,42 @@ public final class LoadEngine {
                 }
             }
         } else {
-            let buffer = bodyBuffers[index % bodyBuffers.count]
-            let bodyLength = plan.bodies[index % plan.bodies.count].count
-            try check(ccurl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bodyLength)), "CURLOPT_POSTFIELDSIZE_LARGE")
-            try check(ccurl_easy_setopt_pointer(handle, CURLOPT_POSTFIELDS, buffer.baseAddress), "CURLOPT_POSTFIELDS")
+            // Pre-encoded bodies: curl reads them in place, so nothing is copied or allocated per request.
+            let bodyNumber = (plan.bodyIndex?(index) ?? index) % bodyBuffers.count
+            let bodyLength = plan.bodies[bodyNumber].count
+            if bodyLength == 0 && LoadEngine.bodylessMethods.contains(plan.method) {
+                try check(ccurl_easy_setopt_long(handle, CURLOPT_HTTPGET, 1), "CURLOPT_HTTPGET")
+                try check(ccurl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, plan.method), "CURLOPT_CUSTOMREQUEST")
+            } else {
+                try check(ccurl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bodyLength)), "CURLOPT_POSTFIELDSIZE_LARGE")
+                try check(ccurl_easy_setopt_pointer(handle, CURLOPT_POSTFIELDS, bodyBuffers[bodyNumber].baseAddress), "CURLOPT_POSTFIELDS")
+            }
         }
         if let name = plan.requestIDHeader {
-            let list = try CurlHeaderList(headerLines + ["\(name): \(plan.requestIDPrefix)-\(index)"])
-            transfer.requestHeaderList = list
-            try check(ccurl_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, list.pointer), "CURLOPT_HTTPHEADER")
+            try setRequestID("\(name): \(plan.requestIDPrefix)-\(index)", on: transfer)
         }
+    }
+
+    /// Room for the request-id line: a header name plus an id of up to 40 characters.
+    private static let requestIDLineCapacity = 200
+
+    /// Writes the request-id header line into the transfer's own header list, whose last line is kept as a fixed-size
+    /// buffer, so no list is built per request. curl reads the line when it sends the request, after this returns.
+    private func setRequestID(_ line: String, on transfer: Transfer) throws {
+        if transfer.requestHeaderList == nil {
+            let placeholder = String(repeating: "x", count: LoadEngine.requestIDLineCapacity)
+            let list = try CurlHeaderList(headerLines + [placeholder])
+            transfer.requestHeaderList = list
+            try check(ccurl_easy_setopt_pointer(transfer.handle, CURLOPT_HTTPHEADER, list.pointer), "CURLOPT_HTTPHEADER")
+        }
+        guard let last = transfer.requestHeaderList?.lastLine else { return }
+        let bytes = line.utf8.prefix(LoadEngine.requestIDLineCapacity)
+        var offset = 0
+        for byte in bytes {
+            last[offset] = CChar(bitPattern: byte)
+            offset += 1
+        }
+        last[offset] = 0
     }
 
     /// Reads the finished transfer's status, timings and fallback signal.
@@ -333,11 +365,14 @@ public final class LoadEngine {
                     : RequestFailure(kind: .check, message: "status \(status) is not one of \(expected)")
             }
         } else {
-            failure = FailureClassifier.classify(curlCode: code, status: status, curlMessage: transfer.errorMessage)
+            failure = FailureClassifier.classify(curlCode: code, status: status, curlMessage: code == CURLE_OK ? "" : transfer.errorMessage)
         }
 
+        // The body is parsed only when a check needs it or the fallback field's name occurs in it, which keeps
+        // the fallback and check results exact while sparing the parse for most answers.
         var document: JSONValue?
         if failure == nil, transfer.decoder == nil, !transfer.isBodyTruncated,
+           !plan.checks.jsonFieldPointers.isEmpty || transfer.body.containsSubsequence(fallbackKeyBytes),
            transfer.body.first(where: { $0 > 0x20 }) == UInt8(ascii: "{") {
             document = try? JSONValue.parse(transfer.body)
         }
@@ -410,4 +445,18 @@ func monotonicSeconds() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+extension Array where Element == UInt8 {
+    /// Whether `needle` occurs in the array; a plain scan, fast enough for response bodies of a few KiB.
+    func containsSubsequence(_ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, needle.count <= count, let first = needle.first else { return needle.isEmpty }
+        var index = startIndex
+        let lastStart = count - needle.count
+        while index <= lastStart {
+            if self[index] == first, self[index..<(index + needle.count)].elementsEqual(needle) { return true }
+            index += 1
+        }
+        return false
+    }
 }

@@ -22,7 +22,9 @@ public struct LoadPlan: Sendable {
     public var fallbackSignal: FallbackSignal
     /// Body bytes kept in memory per response for the fallback check; the rest is counted and dropped.
     public var maxBodyBytes: Int
-    /// Builds request i's body; when set, `bodies` is ignored.
+    /// Maps request i to its body in `bodies`; nil rotates through them in order.
+    public var bodyIndex: (@Sendable (Int) -> Int)?
+    /// Builds request i's body, for bodies with a per-request part; when set, `bodies` is ignored.
     public var bodyProvider: (@Sendable (Int) -> [UInt8])?
     /// Header carrying a per-request id `requestIDPrefix-i`, so server logs can be joined with results; nil sends none.
     public var requestIDHeader: String?

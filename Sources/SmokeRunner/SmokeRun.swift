@@ -52,7 +52,12 @@ public struct SmokeRun: Sendable {
             timeoutSeconds: options.timeoutSeconds,
             fallbackSignal: options.fallbackSignal
         )
-        plan.bodyProvider = { builder.body(for: $0) }
+        if let cached = builder.cachedBodies {
+            plan.bodies = cached
+            plan.bodyIndex = { builder.promptIndex(for: $0) }
+        } else {
+            plan.bodyProvider = { builder.body(for: $0) }
+        }
         plan.requestIDHeader = options.requestIDHeader
         plan.requestIDPrefix = requestIDPrefix
         plan.stream = options.isStreaming ? StreamFormat(idleTimeoutSeconds: options.streamIdleTimeoutSeconds) : nil

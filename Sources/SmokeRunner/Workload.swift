@@ -148,6 +148,9 @@ struct BodyBuilder: Sendable {
         self.cached = cached
     }
 
+    /// Every prompt's body, when no body has a per-request part.
+    var cachedBodies: [[UInt8]]? { cached.isEmpty ? nil : cached }
+
     func promptIndex(for request: Int) -> Int {
         switch order {
         case .sequential:

@@ -15,8 +15,9 @@
 ///       varint   count
 ///     4 bytes  CRC-32 (IEEE 802.3 polynomial, as in zlib) of every byte before it
 ///
-/// A histogram of 50 values takes a few hundred bytes at most: 44 bytes of header and checksum plus
-/// 2 to 4 bytes per distinct sub-bucket.
+/// Size: 39 bytes of header and checksum (a few more for counts of 128 or more), plus 2 to 4 bytes per non-zero
+/// sub-bucket, so 50 values take at most 239 bytes. Measured: 145 bytes for 50 values spread over 20...900 ms,
+/// about 44 KB for 10^5 values spread log-uniformly over 1 µs...1 h (16_000 non-zero sub-buckets).
 extension LatencyHistogram {
     /// Version byte written by `encoded()`, and the only one `init(decoding:)` accepts.
     public static let encodingVersion: UInt8 = 1
@@ -222,8 +223,8 @@ private struct ByteReader {
     }
 }
 
-/// CRC-32 with the IEEE 802.3 polynomial (reflected 0xEDB88320, initial value and final XOR 0xFFFFFFFF), the
-/// checksum of zlib's `crc32()`; the check value of the ASCII bytes "123456789" is 0xCBF43926.
+/// CRC-32 with the IEEE 802.3 polynomial (reflected 0xEDB88320, initial value and final XOR 0xFFFFFFFF), as zlib's
+/// `crc32()` computes it. Its check value, over the ASCII bytes "123456789", is 0xCBF43926.
 enum CRC32 {
     private static let table: [UInt32] = (0..<256).map { entry in
         var remainder = UInt32(entry)

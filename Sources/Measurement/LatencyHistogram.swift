@@ -1,21 +1,21 @@
 /// A fixed-memory histogram of timings in milliseconds, for runs too large to keep every sample.
 ///
-/// The bucket layout is HdrHistogram's (hdrhistogram.org; the `hdrhistogram` crate documents the same layout):
-/// values are stored as whole microseconds from 0 to 1 hour (3_600_000_000 µs) with 3 significant decimal digits.
+/// The bucket layout is HdrHistogram's, as the documentation of the Rust `hdrhistogram` crate's `Histogram` describes
+/// it. Values are stored as whole microseconds from 0 to 1 hour (3_600_000_000 µs) with 3 significant decimal digits.
 /// Bucket 0 counts 0...2047 µs in steps of 1 µs. Each further bucket k covers the next doubling,
 /// 1024 · 2^k ... 2048 · 2^k - 1 µs, in 1024 sub-buckets of 2^k µs each. A sub-bucket is therefore never wider than
 /// 1/1024 of the values it counts.
 ///
 /// Accuracy: a recorded value is first rounded to whole microseconds (an absolute error of at most 0.5 µs, none for
-/// curl's timers, which count whole microseconds). Percentiles report the midpoint of a sub-bucket, which lies
-/// within 1/2048 (about 0.05 %) of every whole-microsecond value in it.
+/// curl's timers, which count whole microseconds). Percentiles between min and max report the midpoint of a
+/// sub-bucket, which lies within 1/2048 (about 0.05 %) of every whole-microsecond value in it.
 ///
 /// Memory: the counts array has 23 · 1024 = 23_552 `Int64` entries (188_416 bytes). It is allocated once, in `init`,
 /// and never grows. `min`, `max` and the sum behind `mean` are tracked exactly, apart from the bucketed counts.
 public struct LatencyHistogram: Sendable, Equatable {
     /// Significant decimal digits kept by every sub-bucket.
     public static let significantDigits = 3
-    /// Smallest value that the layout tells apart from its neighbours, in microseconds.
+    /// Width of the narrowest sub-buckets (those of bucket 0), in microseconds.
     public static let lowestDiscernibleMicroseconds: Int64 = 1
     /// Largest value counted in its own sub-bucket, in microseconds (1 hour). Larger values are clamped to it.
     public static let highestTrackableMicroseconds: Int64 = 3_600_000_000
@@ -40,7 +40,7 @@ public struct LatencyHistogram: Sendable, Equatable {
     var minimum: Double = .infinity
     var maximum: Double = -.infinity
 
-    /// An empty histogram. Allocates the whole counts array (188_416 bytes).
+    /// Creates an empty histogram and allocates its whole counts array (188_416 bytes).
     public init() {
         counts = Array(repeating: 0, count: Self.countsLength)
     }
@@ -64,8 +64,8 @@ public struct LatencyHistogram: Sendable, Equatable {
 
     /// Records one value in milliseconds.
     ///
-    /// The value is rounded to whole microseconds. A value below 0 µs is counted at 0 µs and one above 1 hour at
-    /// 1 hour, and both count in `clampedCount`. Infinite values are clamped the same way.
+    /// The value is rounded to whole microseconds. A value that rounds below 0 µs is counted at 0 µs and one that
+    /// rounds above 1 hour at 1 hour, and both count in `clampedCount`. Infinite values are clamped the same way.
     /// NOTE: NaN is ignored (not counted), because no bucket, minimum or mean can hold it.
     public mutating func record(milliseconds: Double) {
         guard !milliseconds.isNaN else { return }
@@ -103,17 +103,20 @@ public struct LatencyHistogram: Sendable, Equatable {
         maximum = Swift.max(maximum, other.maximum)
     }
 
-    /// The nearest-rank percentile in milliseconds; nil when empty.
+    /// Returns the nearest-rank percentile in milliseconds, or nil when empty.
     ///
-    /// The result comes from the sub-bucket that contains rank ceil(percent / 100 · count), counting from 1, as in
-    /// `NearestRank`. It is that sub-bucket's midpoint, clamped into `min ... max`, so p100 is `max` and a
-    /// single-value histogram returns the value itself.
+    /// The rank is ceil(percent / 100 · count), counting from 1, as in `NearestRank`. Rank 1 returns `min` and rank
+    /// `count` returns `max`, both exact, so p100 is `max` and a single-value histogram returns the value itself.
+    /// Any other rank returns the midpoint of the sub-bucket that contains it, clamped into `min ... max`.
     /// - Parameter percent: 0 < percent <= 100.
     public func percentile(_ percent: Double) -> Double? {
         guard totalCount > 0 else { return nil }
         precondition(percent > 0 && percent <= 100, "percentile out of range: \(percent)")
 
         let rank = Swift.min(Swift.max(Int64((percent / 100 * Double(totalCount)).rounded(.up)), 1), totalCount)
+        if rank == 1 { return minimum }
+        if rank == totalCount { return maximum }
+
         var cumulative: Int64 = 0
         var index = 0
         while index < counts.count {
@@ -126,7 +129,7 @@ public struct LatencyHistogram: Sendable, Equatable {
         return Swift.min(Swift.max(midpointMilliseconds, minimum), maximum)
     }
 
-    /// p50, p95, p99, mean, min and max from the buckets; nil when empty.
+    /// Returns p50, p95, p99, mean, min and max as `percentile(_:)` and the properties report them, or nil when empty.
     public func distribution() -> Distribution? {
         guard let p50 = percentile(50), let p95 = percentile(95), let p99 = percentile(99) else { return nil }
         return Distribution(count: count, p50: p50, p95: p95, p99: p99, mean: mean, min: min, max: max)

@@ -9,14 +9,14 @@ public struct LatencySamples: Sendable, Equatable {
     /// Values kept exactly by default: 100_000 values take 800_000 bytes.
     public static let defaultExactLimit = 100_000
 
-    /// Most values kept exactly.
+    /// Maximum number of values kept exactly.
     public let exactLimit: Int
     /// Every recorded value, including the ones kept exactly.
     public private(set) var histogram = LatencyHistogram()
     /// The recorded values in order while there are at most `exactLimit`; nil after that.
     public private(set) var exactValues: [Double]? = []
 
-    /// - Parameter exactLimit: most values kept exactly; at least 0.
+    /// - Parameter exactLimit: maximum number of values kept exactly; at least 0.
     public init(exactLimit: Int = LatencySamples.defaultExactLimit) {
         precondition(exactLimit >= 0, "exactLimit must be at least 0, got \(exactLimit)")
         self.exactLimit = exactLimit
@@ -42,7 +42,7 @@ public struct LatencySamples: Sendable, Equatable {
     }
 
     /// Adds every value recorded in `other`. The exact values stay when both sides are exact and their total fits
-    /// this value's `exactLimit`. Otherwise the result answers from the merged histogram.
+    /// this value's `exactLimit`. Otherwise percentiles come from the merged histogram.
     public mutating func merge(_ other: LatencySamples) {
         histogram.merge(other.histogram)
         guard let otherValues = other.exactValues, exactValues != nil, histogram.count <= exactLimit else {
@@ -52,14 +52,15 @@ public struct LatencySamples: Sendable, Equatable {
         exactValues!.append(contentsOf: otherValues)
     }
 
-    /// The nearest-rank percentile in milliseconds: exact while `isExact`, else from the histogram; nil when empty.
+    /// Returns the nearest-rank percentile in milliseconds, exact while `isExact` and else from the histogram, or nil
+    /// when empty.
     /// - Parameter percent: 0 < percent <= 100.
     public func percentile(_ percent: Double) -> Double? {
         guard let exactValues else { return histogram.percentile(percent) }
         return NearestRank.percentile(percent, ofSorted: exactValues.sorted())
     }
 
-    /// Percentiles, mean and extremes: exact while `isExact`, else from the histogram; nil when empty.
+    /// Returns percentiles, mean and extremes, exact while `isExact` and else from the histogram, or nil when empty.
     public func distribution() -> Distribution? {
         guard let exactValues else { return histogram.distribution() }
         return Distribution(exactValues)

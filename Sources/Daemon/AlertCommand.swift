@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// One execution of the configured alert command.
 public struct AlertInvocation: Sendable, Equatable {

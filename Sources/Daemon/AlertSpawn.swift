@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Reason an alert command could not be started, as a message for `AlertCommandResult.launchError`.
 struct AlertLaunchFailure: Error {

@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Exit status or terminating signal of an alert process, decoded from a `waitpid` status.
 struct AlertTermination: Equatable {

@@ -4,9 +4,7 @@ import Foundation
 import HTTPServer
 import LoadEngine
 import Storage
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// The smoke-monitoring daemon: runs every target's cycles on schedule, stores them, serves the status endpoint,
 /// prunes old runs and runs the alert command.

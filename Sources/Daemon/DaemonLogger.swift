@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// One-line `key=value` event logs on stderr, e.g.
 /// `ts=2026-12-04T20:00:00.123Z level=info event=run.finished target=chat run_id=42 verdict=failed`.

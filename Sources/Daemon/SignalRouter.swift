@@ -1,8 +1,6 @@
 import Dispatch
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Routes SIGINT, SIGTERM and SIGHUP to replaceable handlers through one dispatch source per signal.
 ///

@@ -36,6 +36,12 @@ public struct LoadPlan: Sendable {
     /// Requests or time to measure, and the warm-up before; `requestCount` sets `length.requests`.
     public var length: RunLength
 
+    /// Request i's body, as the engine sends it.
+    public func body(for index: Int) -> [UInt8] {
+        if let bodyProvider { return bodyProvider(index) }
+        return bodies[(bodyIndex?(index) ?? index) % bodies.count]
+    }
+
     public init(
         url: String, method: String = "POST", headers: [(name: String, value: String)] = [], bodies: [[UInt8]],
         requestCount: Int, concurrency: Int, timeoutSeconds: Double,

@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Writes to stdout and stderr without buffering surprises, and knows whether each is a terminal.
 final class Console: @unchecked Sendable {

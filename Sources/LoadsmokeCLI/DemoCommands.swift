@@ -5,9 +5,7 @@ import Scheduling
 import Dispatch
 import Foundation
 import SmokeRunner
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// `loadsmoke serve-demo`: the built-in retrieval-augmented chat API, in the foreground.
 enum ServeDemoCommand {

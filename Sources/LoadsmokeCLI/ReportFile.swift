@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Writes report files atomically: a reader sees the old file or the whole new one, never half of it.
 enum ReportFile {

@@ -5,9 +5,7 @@ import Reporting
 import SmokeRunner
 import Daemon
 import Storage
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Carries out one `loadsmoke run` in the terminal: header, progress line, Ctrl+C handling, report and exit code.
 struct SmokeSession {

@@ -1,25 +1,30 @@
 /// Collects request results as they complete and computes the run's metrics once at the end.
 /// Not thread-safe: the load engine adds results from its single event-loop thread.
+/// Timings are exact up to `LatencySamples.defaultExactLimit` values each and bucketed beyond, so memory stays flat
+/// for runs of millions of requests.
 public struct MetricsRecorder: Sendable {
-    private var latencies: [Double] = []
-    private var dnsTimes: [Double] = []
-    private var connectTimes: [Double] = []
-    private var tlsTimes: [Double] = []
-    private var firstByteTimes: [Double] = []
+    private var latencies = LatencySamples()
+    private var dnsTimes = LatencySamples()
+    private var connectTimes = LatencySamples()
+    private var tlsTimes = LatencySamples()
+    private var firstByteTimes = LatencySamples()
     private var errorCounts: [ErrorKind: Int] = [:]
     private var firstErrorMessages: [ErrorKind: String] = [:]
     private var statusCounts: [Int: Int] = [:]
     private var completed = 0
     private var fallbacks = 0
     private var truncatedBodies = 0
-    private var timesToFirstToken: [Double] = []
-    private var interTokenGaps: [Double] = []
-    private var tokenRates: [Double] = []
-    private var eventRates: [Double] = []
+    private var timesToFirstToken = LatencySamples()
+    private var interTokenGaps = LatencySamples()
+    // Rates only feed means, so a running sum (added in arrival order) replaces the per-stream arrays.
+    private var tokenRateSum: Double = 0
+    private var tokenRateCount = 0
+    private var eventRateSum: Double = 0
+    private var eventRateCount = 0
     private var streams = 0
     private var streamsWithReportedTokens = 0
     private var checkFailures: [String: Int] = [:]
-    private var serviceTimes: [Double] = []
+    private var serviceTimes = LatencySamples()
     private var delayed = 0
 
     public init() {}
@@ -35,10 +40,10 @@ public struct MetricsRecorder: Sendable {
 
         // Phase timings describe the connection, so they are kept for failed requests that got that far too.
         if result.status > 0 {
-            dnsTimes.append(result.phases.dns)
-            connectTimes.append(result.phases.connect)
-            tlsTimes.append(result.phases.tls)
-            firstByteTimes.append(result.phases.timeToFirstByte)
+            dnsTimes.record(milliseconds: result.phases.dns)
+            connectTimes.record(milliseconds: result.phases.connect)
+            tlsTimes.record(milliseconds: result.phases.tls)
+            firstByteTimes.record(milliseconds: result.phases.timeToFirstByte)
         }
 
         if let failure = result.failure {
@@ -47,8 +52,8 @@ public struct MetricsRecorder: Sendable {
             if failure.kind == .check { checkFailures[failure.message, default: 0] += 1 }
             return
         }
-        latencies.append(result.latency)
-        if let serviceTime = result.serviceTime { serviceTimes.append(serviceTime) }
+        latencies.record(milliseconds: result.latency)
+        if let serviceTime = result.serviceTime { serviceTimes.record(milliseconds: serviceTime) }
         if result.isFallback { fallbacks += 1 }
         if let stream = result.stream { addStream(stream, latency: result.latency) }
     }
@@ -57,10 +62,16 @@ public struct MetricsRecorder: Sendable {
     private mutating func addStream(_ stream: StreamTimings, latency: Double) {
         streams += 1
         if stream.isTokenCountReported { streamsWithReportedTokens += 1 }
-        if let ttft = stream.timeToFirstToken { timesToFirstToken.append(ttft) }
-        interTokenGaps.append(contentsOf: stream.interTokenGaps)
-        if let rate = stream.tokensPerSecond { tokenRates.append(rate) }
-        if latency > 0 { eventRates.append(Double(stream.eventCount) / (latency / 1000)) }
+        if let ttft = stream.timeToFirstToken { timesToFirstToken.record(milliseconds: ttft) }
+        for gap in stream.interTokenGaps { interTokenGaps.record(milliseconds: gap) }
+        if let rate = stream.tokensPerSecond {
+            tokenRateSum += rate
+            tokenRateCount += 1
+        }
+        if latency > 0 {
+            eventRateSum += Double(stream.eventCount) / (latency / 1000)
+            eventRateCount += 1
+        }
     }
 
     /// Computes the run's metrics.
@@ -74,12 +85,12 @@ public struct MetricsRecorder: Sendable {
             failed: failed,
             fallbacks: fallbacks,
             durationSeconds: wallSeconds,
-            latency: Distribution(latencies),
+            latency: latencies.distribution(),
             phases: PhaseSummary(
-                dns: Distribution(dnsTimes),
-                connect: Distribution(connectTimes),
-                tls: Distribution(tlsTimes),
-                timeToFirstByte: Distribution(firstByteTimes)
+                dns: dnsTimes.distribution(),
+                connect: connectTimes.distribution(),
+                tls: tlsTimes.distribution(),
+                timeToFirstByte: firstByteTimes.distribution()
             ),
             errorCounts: errorCounts,
             firstErrorMessages: firstErrorMessages,
@@ -87,15 +98,16 @@ public struct MetricsRecorder: Sendable {
             truncatedBodies: truncatedBodies,
             streaming: streams == 0 ? nil : StreamSummary(
                 streams: streams,
-                timeToFirstToken: Distribution(timesToFirstToken),
-                interTokenLatency: Distribution(interTokenGaps),
-                meanTokensPerSecond: tokenRates.isEmpty ? nil : tokenRates.reduce(0, +) / Double(tokenRates.count),
-                meanEventsPerSecond: eventRates.isEmpty ? nil : eventRates.reduce(0, +) / Double(eventRates.count),
+                timeToFirstToken: timesToFirstToken.distribution(),
+                interTokenLatency: interTokenGaps.distribution(),
+                meanTokensPerSecond: tokenRateCount == 0 ? nil : tokenRateSum / Double(tokenRateCount),
+                meanEventsPerSecond: eventRateCount == 0 ? nil : eventRateSum / Double(eventRateCount),
                 streamsWithReportedTokens: streamsWithReportedTokens
             ),
             checkFailures: checkFailures,
-            serviceTime: Distribution(serviceTimes),
-            delayedRequests: delayed
+            serviceTime: serviceTimes.distribution(),
+            delayedRequests: delayed,
+            latencyHistogram: latencies.count == 0 ? nil : latencies.histogram
         )
     }
 }
@@ -141,13 +153,15 @@ public struct MetricsSummary: Sendable, Equatable {
     public var serviceTime: Distribution?
     /// Open loop: requests sent after their due time because the in-flight bound was full.
     public var delayedRequests: Int
+    /// Latency of successful requests bucketed for storage and for merging runs; nil when none succeeded.
+    public var latencyHistogram: LatencyHistogram?
 
     public init(
         requests: Int, succeeded: Int, failed: Int, fallbacks: Int, durationSeconds: Double,
         latency: Distribution?, phases: PhaseSummary, errorCounts: [ErrorKind: Int],
         firstErrorMessages: [ErrorKind: String], statusCounts: [Int: Int], truncatedBodies: Int,
         streaming: StreamSummary? = nil, checkFailures: [String: Int] = [:], serviceTime: Distribution? = nil,
-        delayedRequests: Int = 0
+        delayedRequests: Int = 0, latencyHistogram: LatencyHistogram? = nil
     ) {
         self.requests = requests
         self.succeeded = succeeded
@@ -164,6 +178,7 @@ public struct MetricsSummary: Sendable, Equatable {
         self.checkFailures = checkFailures
         self.serviceTime = serviceTime
         self.delayedRequests = delayedRequests
+        self.latencyHistogram = latencyHistogram
     }
 
     /// failed / requests; 0 when nothing completed.

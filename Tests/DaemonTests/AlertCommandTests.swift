@@ -1,8 +1,6 @@
 import Foundation
 import XCTest
-#if canImport(Glibc)
 import Glibc
-#endif
 @testable import Daemon
 
 final class AlertCommandTests: XCTestCase {

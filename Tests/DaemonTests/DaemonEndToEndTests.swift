@@ -4,9 +4,7 @@ import HTTPServer
 import JSONCoding
 import Storage
 import XCTest
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// `loadsmoke daemon` as a child process against two targets on 127.0.0.1: the demo chat API, which always passes,
 /// and a switchable server whose response the test turns from 503 to 200. Each test starts its own daemon, checks it

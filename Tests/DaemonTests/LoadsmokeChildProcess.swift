@@ -1,8 +1,6 @@
 import Foundation
 import XCTest
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Output and exit status of a finished `loadsmoke` child process.
 struct ChildProcessResult {

@@ -1,8 +1,6 @@
 import Foundation
 import JSONCoding
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A failure of the test client, naming the step that failed.
 struct LoopbackHTTPError: Error, CustomStringConvertible {

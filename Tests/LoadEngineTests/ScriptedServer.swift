@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A loopback TCP server for tests whose every connection follows a script: answer normally, stall, close, reset,
 /// or send malformed bytes. It reads one request (headers plus Content-Length body) before acting.

@@ -150,7 +150,7 @@ final class SmokeOptionsValidationTests: XCTestCase {
         var options = SmokeOptions()
         options.promptsFile = path
         let run = try SmokeRun.prepare(options)
-        let bodies = (0..<3).map { String(decoding: run.plan.bodyProvider!($0), as: UTF8.self) }
+        let bodies = (0..<3).map { String(decoding: run.plan.body(for: $0), as: UTF8.self) }
         XCTAssertEqual(bodies, [#"{"message":"first"}"#, #"{"message":"second"}"#, #"{"message":"first"}"#])
         XCTAssertEqual(run.setup.promptCount, 2)
     }

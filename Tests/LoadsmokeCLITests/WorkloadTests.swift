@@ -27,7 +27,7 @@ final class WorkloadTests: XCTestCase {
 
     private func bodies(_ arguments: [String], count: Int = 3) throws -> [String] {
         let run = try SmokeRun.prepare(try options(arguments))
-        return (0..<count).map { String(decoding: run.plan.bodyProvider!($0), as: UTF8.self) }
+        return (0..<count).map { String(decoding: run.plan.body(for: $0), as: UTF8.self) }
     }
 
     private func write(_ text: String, to name: String) throws -> String {
@@ -39,10 +39,10 @@ final class WorkloadTests: XCTestCase {
     func testTemplateEscapesPromptAndFillsRequestID() throws {
         let prompts = try write("say \"hi\"\nline\\two\n", to: "prompts.txt")
         let run = try SmokeRun.prepare(try options(["--prompts", prompts, "--body", #"{"q": "{{prompt}}", "id": "{{request_id}}"}"#]))
-        let first = try JSONValue.parse(run.plan.bodyProvider!(0))
+        let first = try JSONValue.parse(run.plan.body(for: 0))
         XCTAssertEqual(first["q"], .string("say \"hi\""))
         XCTAssertEqual(first["id"], .string("\(run.plan.requestIDPrefix)-0"))
-        XCTAssertEqual(try JSONValue.parse(run.plan.bodyProvider!(1))["q"], .string("line\\two"))
+        XCTAssertEqual(try JSONValue.parse(run.plan.body(for: 1))["q"], .string("line\\two"))
     }
 
     func testTemplateThatIsNotJSONIsRejected() {
@@ -72,7 +72,7 @@ final class WorkloadTests: XCTestCase {
     func testOpenAIBodyAndPath() throws {
         let run = try SmokeRun.prepare(try options(["--openai", "demo", "--stream"]))
         XCTAssertTrue(run.plan.url.hasSuffix("/v1/chat/completions"), run.plan.url)
-        let body = try JSONValue.parse(run.plan.bodyProvider!(0))
+        let body = try JSONValue.parse(run.plan.body(for: 0))
         XCTAssertEqual(body["model"], .string("demo"))
         XCTAssertEqual(body["stream"], .bool(true))
         XCTAssertEqual(body["messages"]?.arrayValue?.first?["role"], .string("user"))

@@ -4,6 +4,7 @@
 record: parses one generator run (its stdout, its GNU time line and optional extras) into one JSON line of a rows file.
 true-latency: computes the p50 and p99 an open-loop schedule would see from the stall server, from the schedule alone.
 render: prints the tables of every part as Markdown, with the ratios against the targets.
+callgrind: groups the self cost of `callgrind_annotate --inclusive=no` listings by object file and prints a table.
 """
 
 import argparse
@@ -363,6 +364,89 @@ def render(arguments):
     print("\n".join(lines))
 
 
+# Object-file groups of the callgrind table, first match wins. The loadsmoke binary also holds the stdlib generics
+# that the compiler specialised and inlined into it, so its share includes some standard-library work.
+OBJECT_GROUPS = (
+    ("loadsmoke (own code)", re.compile(r"/loadsmoke$")),
+    ("Foundation (incl. ICU)", re.compile(r"/lib_?Foundation\w*\.so")),
+    ("Swift runtime and stdlib", re.compile(r"/libswift\w*\.so|/libdispatch\.so|/libBlocksRuntime\.so")),
+    ("libcurl", re.compile(r"/libcurl[\w.-]*\.so")),
+    ("libc and libm", re.compile(r"/lib(c|m)\.so")),
+    ("dynamic loader (ld.so)", re.compile(r"/ld-linux[\w.-]*\.so")),
+    ("TLS and crypto (OpenSSL, GnuTLS)", re.compile(r"/lib(crypto|ssl|gnutls|nettle|hogweed|gmp|tasn1|p11-kit)[\w.-]*\.so")),
+)
+ANNOTATE_LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*?)\s*(?:\[(.*)\])?$")
+
+
+def group_costs(path):
+    """Return the instruction count of each object group in one callgrind_annotate listing, and the total."""
+    groups = {name: 0 for name, _ in OBJECT_GROUPS}
+    groups["others"] = 0
+    total = None
+    with open(path) as listing:
+        for line in listing:
+            match = ANNOTATE_LINE.match(line)
+            if not match:
+                continue
+            cost = int(match.group(1).replace(",", ""))
+            if match.group(2) == "PROGRAM TOTALS":
+                total = cost
+                continue
+            obj = match.group(3) or ""
+            name = next((group for group, pattern in OBJECT_GROUPS if pattern.search(obj)), "others")
+            groups[name] += cost
+    return groups, total
+
+
+def callgrind(arguments):
+    run_groups, run_total = group_costs(arguments.run)
+    base_groups, base_total = group_costs(arguments.baseline)
+    per_request_count = arguments.requests - arguments.baseline_requests
+    peer_groups, peer_total = group_costs(arguments.peer_run) if arguments.peer_run else ({}, None)
+    peer_base_groups, peer_base_total = group_costs(arguments.peer_baseline) if arguments.peer_baseline else ({}, None)
+
+    def peer_per_request(name=None):
+        if peer_total is None or peer_base_total is None:
+            return "n/a"
+        if name is None:
+            return format(round((peer_total - peer_base_total) / per_request_count), ",")
+        return format(round((peer_groups.get(name, 0) - peer_base_groups.get(name, 0)) / per_request_count), ",")
+
+    lines = [
+        "| group | share of the %s-request run | instructions per request after start-up | C client, per request |"
+        % format(arguments.requests, ","),
+        "| --- | ---: | ---: | ---: |",
+    ]
+    per_request_total = (run_total - base_total) / per_request_count
+    for name, cost in sorted(run_groups.items(), key=lambda item: -item[1]):
+        share = cost / run_total * 100
+        per_request = (cost - base_groups.get(name, 0)) / per_request_count
+        lines.append("| %s | %.1f %% | %s | %s |" % (name, share, format(round(per_request), ","), peer_per_request(name)))
+    lines.append("| total | 100.0 %% | %s | %s |" % (format(round(per_request_total), ","), peer_per_request()))
+    lines.append("")
+    lines.append("Start-up (the %d-request run): %s instructions; the %s-request run: %s." % (
+        arguments.baseline_requests, format(base_total, ","), format(arguments.requests, ","), format(run_total, ",")))
+    lines.append("")
+    lines.append("Most expensive functions of the %s-request run (self cost):" % format(arguments.requests, ","))
+    lines.append("")
+    lines.append("| instructions | share | function | object |")
+    lines.append("| ---: | ---: | --- | --- |")
+    shown = 0
+    with open(arguments.run) as listing:
+        for line in listing:
+            match = ANNOTATE_LINE.match(line)
+            if not match or match.group(2) == "PROGRAM TOTALS":
+                continue
+            cost = int(match.group(1).replace(",", ""))
+            function = match.group(2).split(":", 1)[-1]
+            lines.append("| %s | %.1f %% | `%s` | %s |" % (
+                format(cost, ","), cost / run_total * 100, function[:110], (match.group(3) or "?").rsplit("/", 1)[-1]))
+            shown += 1
+            if shown == arguments.top:
+                break
+    print("\n".join(lines))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -391,8 +475,18 @@ def main():
     render_parser.add_argument("--delay-ms", type=float, required=True)
     render_parser.add_argument("--stall-note", help="text shown when the stall part did not run")
 
+    callgrind_parser = commands.add_parser("callgrind", help="group callgrind_annotate self costs by object file")
+    callgrind_parser.add_argument("--run", required=True, help="callgrind_annotate --inclusive=no listing of the run")
+    callgrind_parser.add_argument("--requests", type=int, required=True, help="requests of that run")
+    callgrind_parser.add_argument("--baseline", required=True, help="the same listing for a start-up-only run")
+    callgrind_parser.add_argument("--baseline-requests", type=int, required=True, help="requests of the start-up run")
+    callgrind_parser.add_argument("--peer-run", help="the same listing for bench/curl_multi_client.c, same requests")
+    callgrind_parser.add_argument("--peer-baseline", help="the C client's start-up listing, same requests")
+    callgrind_parser.add_argument("--top", type=int, default=15, help="functions listed by self cost")
+
     arguments = parser.parse_args()
-    {"record": record, "true-latency": true_latency, "render": render}[arguments.command](arguments)
+    commands_by_name = {"record": record, "true-latency": true_latency, "render": render, "callgrind": callgrind}
+    commands_by_name[arguments.command](arguments)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs loadsmoke under valgrind's callgrind against a loopback nginx that this script starts, prints the share of
+# Runs loadsmoke under valgrind's callgrind against a loopback nginx that this script starts. Prints the share of
 # instructions per object-file group (loadsmoke's own code, Swift runtime and stdlib, Foundation, libcurl, libc,
-# others) and appends that table to bench/RESULTS.md, replacing the section an earlier run appended.
+# others). Appends that table to bench/RESULTS.md in place of the section an earlier run appended.
 #
 # A second run with BENCH_CALLGRIND_BASELINE requests measures start-up alone, so the table also gives instructions
 # per request with start-up removed.

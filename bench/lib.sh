@@ -39,12 +39,12 @@ stop_started() {
 }
 
 # Prints a TCP port of 127.0.0.1 that was free a moment ago. Another process may take it before nginx binds it,
-# and then nginx fails to start and says so.
+# and then nginx fails to start and logs the bind error.
 free_port() {
     "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Waits until http://127.0.0.1:$1$2 answers, at most 10 s.
+# Waits at most 10 s until http://127.0.0.1:$1$2 returns a response.
 wait_for_http() {
     local attempt
     for attempt in $(seq 100); do
@@ -90,7 +90,7 @@ http {
     server {
         listen 127.0.0.1:$port;
         default_type application/json;
-        # "return" answers in the rewrite phase, so POST gets 200 too, not the static module's 405.
+        # "return" responds in the rewrite phase, so POST gets 200 too, not the static module's 405.
         location / { return 200 '{"answer":"ok","fallback":false}\n'; }
     }
 }

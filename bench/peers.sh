@@ -2,9 +2,9 @@
 # Benchmarks loadsmoke side by side with wrk, hey, ab, h2load and bench/curl_multi_client.c on loopback servers that
 # this script starts, prints one table per part and rewrites bench/RESULTS.md.
 #
-# Parts: efficiency (req/s, CPU seconds per 10,000 requests and peak RSS against nginx), accuracy (p50 and p99
-# against a server that answers after 20 ms, and loadsmoke's open-loop p99 against a stalling server when
-# loadsmoke has --rate), scale (loadsmoke's peak RSS from 10^4 to 10^6 requests).
+# Parts: efficiency measures req/s, CPU seconds per 10,000 requests and peak RSS against nginx. Accuracy compares
+# p50 and p99 against a server that responds after 20 ms, and loadsmoke's open-loop p99 against a stalling server
+# when loadsmoke has --rate. Scale measures loadsmoke's peak RSS from 10^4 to 10^6 requests.
 # Servers run on CPU 0 and generators on CPU 1 (taskset). All traffic goes to 127.0.0.1.
 #
 # Environment (defaults in brackets):
@@ -69,6 +69,7 @@ install_tools() {
     local wanted=(nginx-light wrk hey apache2-utils nghttp2-client time util-linux python3 libcurl4-openssl-dev curl)
     local commands=(nginx wrk hey ab h2load /usr/bin/time taskset "$PYTHON" curl-config curl)
     local missing=() index package
+
     for index in "${!wanted[@]}"; do
         command -v "${commands[$index]}" >/dev/null || missing+=("${wanted[$index]}")
     done
@@ -77,6 +78,7 @@ install_tools() {
         note "note: BENCH_SKIP_INSTALL=1, not installing: ${missing[*]}"
         return 0
     fi
+
     note "installing from Debian: ${missing[*]}"
     apt-get update -qq
     local installable=()
@@ -97,6 +99,7 @@ install_tools() {
             installable+=("$package")
         fi
     done
+
     if [[ ${#installable[@]} -gt 0 ]]; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${installable[@]}" >"$WORK_DIR/apt.log"
     fi
@@ -125,7 +128,7 @@ build_all() {
 }
 
 # ---------------------------------------------------------------------------------------------------------------
-# Load from other processes: the machine is shared, so the report says what else ran.
+# Load from other processes: the machine is shared, so the report lists what else ran.
 
 start_load_sampler() {
     # One sample every 5 s, at most 2,000 samples (under 3 hours), stopped by PID at the end.
@@ -141,7 +144,7 @@ start_load_sampler() {
 
 # Prints the commands, not started by this script, that used at least 20 % of a CPU in some sample.
 other_load_summary() {
-    local own="loadsmoke|curl_multi_clien|wrk|hey|ab|h2load|nginx|python3|time|timeout|taskset|ps|awk|head|sleep|bash"
+    local own="loadsmoke|curl_multi_clie|wrk|hey|ab|h2load|nginx|python3|time|timeout|taskset|ps|awk|head|sleep|bash"
     awk '{ print $3 }' "$WORK_DIR/load-samples.txt" 2>/dev/null | { grep -Ev "^($own)$" || true; } | sort | uniq -c | sort -rn |
         awk '{ printf "%s%s (%d samples)", (NR > 1 ? ", " : ""), $2, $1 }'
 }
@@ -273,6 +276,8 @@ run_accuracy() {
 }
 
 STALL_NOTE=""
+# NOTE: never run against a loadsmoke with --rate yet. The option names (--rate, --duration, --max-in-flight) and
+# the JSON keys (latency_ms.p50 and p99) are expected, not checked against a build that has them.
 run_stall() {
     # The help text is read whole first: grep -q on a pipe could end loadsmoke with SIGPIPE under pipefail.
     local help

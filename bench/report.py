@@ -80,8 +80,10 @@ def parse_hey(text, _log):
 
     statuses = {int(code): int(count) for code, count in re.findall(r"\[(\d+)\]\s+(\d+) responses", text)}
     ok = sum(count for code, count in statuses.items() if 200 <= code < 300)
-    errors = sum(int(count) for count in re.findall(r"^\s+\[(\d+)\]\s+.+", text.split("Error distribution:")[1])) \
-        if "Error distribution:" in text else 0
+    errors = 0
+    if "Error distribution:" in text:
+        error_lines = text.split("Error distribution:")[1]
+        errors = sum(int(count) for count in re.findall(r"^\s+\[(\d+)\]\s+.+", error_lines, re.MULTILINE))
     total = sum(statuses.values()) + errors
     return {
         "requests": total,
@@ -364,7 +366,7 @@ def render(arguments):
     print("\n".join(lines))
 
 
-# Object-file groups of the callgrind table, first match wins. The loadsmoke binary also holds the stdlib generics
+# Object-file groups of the callgrind table, first match wins. The loadsmoke binary also contains the stdlib generics
 # that the compiler specialised and inlined into it, so its share includes some standard-library work.
 OBJECT_GROUPS = (
     ("loadsmoke (own code)", re.compile(r"/loadsmoke$")),

@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
 """Loopback HTTP/1.1 servers for the peer benchmark (bench/peers.sh), a thread per connection, standard library only.
 
-delay: answers every request after a fixed delay (default 20 ms), timed from the moment the request's last byte
+delay: responds to every request after a fixed delay (default 20 ms), timed from the moment the request's last byte
     was parsed, so the server adds no queueing of its own.
-stall: answers at once, except that every period (default 10 s) ends with a stall (default 1 s) during which no
-    request is answered; requests that arrive inside a stall are answered when it ends. The period clock starts
+stall: responds at once, except that every period (default 10 s) ends with a stall (default 1 s) during which no
+    response is sent. Requests that arrive inside a stall get their responses when it ends. The period clock starts
     at the first request after start-up or after GET /__bench/reset, so the stall windows are known from the
     client's own schedule: a request at t seconds after that first request stalls when t mod period >= period - stall.
 
 Both servers speak keep-alive HTTP/1.1 (and HTTP/1.0 with "Connection: keep-alive", as ab -k sends), read and drop
-request bodies sized by Content-Length, answer every path with the same small JSON body, and reserve two paths:
+request bodies sized by Content-Length, respond to every path with the same small JSON body, and reserve two paths:
 GET /__bench/stats returns the server-side hold times (from request parsed to response written) since the last
 reset as JSON, and GET /__bench/reset clears them and restarts the stall clock. The server binds 127.0.0.1 only,
 on a free port that it writes to --port-file once it listens.
@@ -37,7 +37,7 @@ def nearest_rank(sorted_values, percentile):
 
 
 class ServerState:
-    """Hold times of answered requests and the start of the stall clock, shared by every connection."""
+    """Hold times of completed responses and the start of the stall clock, shared by every connection."""
 
     def __init__(self, mode, delay_seconds, period_seconds, stall_seconds):
         self.mode = mode
@@ -57,8 +57,8 @@ class ServerState:
         with self.lock:
             self.hold_seconds.append(seconds)
 
-    def answer_time(self, arrival):
-        """Return the monotonic time at which a request that arrived at `arrival` is answered."""
+    def response_due(self, arrival):
+        """Return the monotonic time at which the response to a request that arrived at `arrival` is due."""
         if self.mode == "delay":
             return arrival + self.delay_seconds
         with self.lock:
@@ -87,11 +87,11 @@ class ServerState:
 
 
 class ConnectionHandler(socketserver.StreamRequestHandler):
-    """Serves one keep-alive connection in its own thread, so each answer waits in a precise sleep of its own."""
+    """Serves one keep-alive connection in its own thread, so each response waits in a precise sleep of its own."""
 
     def setup(self):
         super().setup()
-        # One write per answer, so Nagle's algorithm could only delay it.
+        # One write per response, so Nagle's algorithm could only delay it.
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def handle(self):
@@ -137,7 +137,7 @@ class ConnectionHandler(socketserver.StreamRequestHandler):
                 body = json.dumps(state.stats()).encode() + b"\n"
             else:
                 body = BODY
-                wait = state.answer_time(arrival) - time.monotonic()
+                wait = state.response_due(arrival) - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
 
@@ -191,11 +191,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("mode", choices=["delay", "stall"])
     parser.add_argument("--port-file", required=True, help="file that receives the bound port")
-    parser.add_argument("--delay-ms", type=float, default=20.0, help="delay mode: answer delay in milliseconds")
+    parser.add_argument("--delay-ms", type=float, default=20.0, help="delay mode: response delay in milliseconds")
     parser.add_argument("--period-s", type=float, default=10.0, help="stall mode: seconds from one stall to the next")
     parser.add_argument("--stall-s", type=float, default=1.0, help="stall mode: length of each stall in seconds")
     parser.add_argument("--lifetime-s", type=float, default=3600.0,
-                        help="exit after this many seconds even when nobody stops the server (0: never)")
+                        help="exit after this many seconds unless stopped earlier by SIGTERM or SIGINT (0: no limit)")
     arguments = parser.parse_args()
     if not 0 < arguments.stall_s < arguments.period_s:
         parser.error("--stall-s must be greater than 0 and less than --period-s")

@@ -97,6 +97,8 @@ final class Transfer {
     }
 
     /// Reads one raw header line (`Name: value\r\n`): the fallback header, Content-Type and, when kept, every header.
+    /// Names are compared as bytes, so a header nobody asked for costs no String; this runs for every header line of
+    /// every response.
     func receiveHeaderLine(_ line: UnsafeRawBufferPointer) {
         // A new status line starts a new header block (after 100 Continue), which replaces the previous one.
         if line.starts(with: "HTTP/".utf8) {
@@ -106,11 +108,36 @@ final class Transfer {
             return
         }
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
-        let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
-        let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if name.utf8.elementsEqual(fallbackHeader), fallbackSignal.headerMeansFallback(value) { isFallbackHeader = true }
-        if name == "content-type" { contentType = value }
-        if keepsHeaders { headers.append((name: name, value: value)) }
+        let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
+        let isFallbackName = Transfer.equalsIgnoringCase(name, fallbackHeader)
+        let isContentType = streamFormat != nil && Transfer.equalsIgnoringCase(name, Transfer.contentTypeName)
+        guard isFallbackName || isContentType || keepsHeaders else { return }
+
+        let value = Transfer.trimmedText(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))
+        if isFallbackName, fallbackSignal.headerMeansFallback(value) { isFallbackHeader = true }
+        if isContentType { contentType = value }
+        if keepsHeaders { headers.append((name: String(decoding: name, as: UTF8.self).lowercased(), value: value)) }
+    }
+
+    private static let contentTypeName = Array("content-type".utf8)
+
+    /// Compares ASCII bytes with a lower-case name, ignoring the case of `bytes`.
+    private static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercaseName: [UInt8]) -> Bool {
+        guard bytes.count == lowercaseName.count else { return false }
+        for (byte, expected) in zip(bytes, lowercaseName) {
+            let lower = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
+            if lower != expected { return false }
+        }
+        return true
+    }
+
+    /// The bytes as text without leading and trailing spaces, tabs, CR and LF.
+    private static func trimmedText(_ bytes: UnsafeRawBufferPointer) -> String {
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[first...last]), as: UTF8.self)
     }
 }
 

@@ -31,7 +31,15 @@ final class CycleRunner: @unchecked Sendable {
             logger.error("store.write_failed", cause: "\(error)", key: target.name, [("target", target.name), ("step", "begin_run")])
             return
         }
-        logger.info("run.started", [("target", target.name), ("run_id", runID), ("requests", target.options.requests), ("concurrency", target.options.concurrency)])
+        let options = target.options
+        var fields: [(String, Any?)] = [("target", target.name), ("run_id", runID)]
+        if let rate = options.ratePerSecond {
+            fields += [("mode", "open"), ("rate_rps", rate), ("max_in_flight", options.maxInFlight)]
+        } else {
+            fields += [("mode", "closed"), ("concurrency", options.concurrency)]
+        }
+        fields.append(options.durationSeconds.map { ("duration_s", $0) } ?? ("requests", options.requests))
+        logger.info("run.started", fields)
 
         let outcome: RunOutcome
         do {

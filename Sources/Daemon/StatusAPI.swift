@@ -93,7 +93,8 @@ final class StatusAPI: @unchecked Sendable {
                 ("name", .string(target.name)),
                 ("state", .string(state)),
                 ("schedule", .string(target.scheduleText)),
-                ("timezone", .string(target.timeZone.identifier)),
+                // Foundation on Linux names UTC "GMT"; show the name the configuration documents.
+                ("timezone", .string(target.timeZone.identifier == "GMT" ? "UTC" : target.timeZone.identifier)),
                 ("next_run_at", nextFires[target.name].map { .string(timestamp($0, target.timeZone)) } ?? .null),
                 ("failing_streak", .integer(streak)),
                 ("last_run", last.map(RunJSON.summary) ?? .null),

@@ -379,8 +379,9 @@ public final class LoadEngine {
         if failure == nil {
             failure = streamFailure(transfer)
         }
-        if failure == nil, let reason = plan.checks.failedReason(body: document, isBodyComplete: !transfer.isBodyTruncated, responseHeaders: transfer.headers) {
-            failure = RequestFailure(kind: .check, message: reason)
+        if failure == nil {
+            let reasons = plan.checks.failedReasons(body: document, isBodyComplete: !transfer.isBodyTruncated, responseHeaders: transfer.headers)
+            if let first = reasons.first { failure = RequestFailure(kind: .check, message: first, reasons: reasons) }
         }
 
         let bodyFallback = document?.value(atPointer: plan.fallbackSignal.bodyPointer) == .bool(true) || transfer.decoder?.isFallback == true

@@ -53,24 +53,30 @@ public struct ResponseChecks: Sendable {
         self.headers = headers
     }
 
-    /// The first failed body or header check, as a reason such as `missing non-empty string at /answer`.
-    func failedReason(body: JSONValue?, isBodyComplete: Bool, responseHeaders: [(name: String, value: String)]) -> String? {
+    /// Every failed body or header check, as reasons such as `missing non-empty string at /answer`; empty when all pass.
+    func failedReasons(body: JSONValue?, isBodyComplete: Bool, responseHeaders: [(name: String, value: String)]) -> [String] {
+        var reasons: [String] = []
         for (name, expected) in headers {
             let lower = name.lowercased()
-            guard let actual = responseHeaders.last(where: { $0.name == lower })?.value else {
-                return "missing header \(name)"
-            }
-            if let expected, actual.caseInsensitiveCompare(expected) != .orderedSame {
-                return "header \(name) is \"\(actual.prefix(80))\", expected \"\(expected)\""
+            if let actual = responseHeaders.last(where: { $0.name == lower })?.value {
+                if let expected, actual.caseInsensitiveCompare(expected) != .orderedSame {
+                    reasons.append("header \(name) is \"\(actual.prefix(80))\", expected \"\(expected)\"")
+                }
+            } else {
+                reasons.append("missing header \(name)")
             }
         }
         for pointer in jsonFieldPointers {
-            guard isBodyComplete else { return "body too large to check \(pointer)" }
-            guard let body else { return "body is not JSON, expected a string at \(pointer)" }
-            guard let value = body.value(atPointer: pointer)?.stringValue, !value.isEmpty else {
-                return "missing non-empty string at \(pointer)"
+            if !isBodyComplete {
+                reasons.append("body too large to check \(pointer)")
+            } else if let body {
+                if (body.value(atPointer: pointer)?.stringValue ?? "").isEmpty {
+                    reasons.append("missing non-empty string at \(pointer)")
+                }
+            } else {
+                reasons.append("body is not JSON, expected a string at \(pointer)")
             }
         }
-        return nil
+        return reasons
     }
 }

@@ -117,7 +117,37 @@ enum CheckConfigCommand {
             lines.append("  target   \(target.name): \(target.options.method) \(target.options.url)\(target.options.effectivePath), \"\(target.scheduleText)\" next \(times)")
         }
         console.out(lines.joined(separator: "\n") + "\n")
+        for warning in hostWarnings(configuration) { console.error("warning: \(warning)") }
         return ExitCode.success
+    }
+
+    /// Problems of this machine rather than of the file: they do not make the file invalid, because it may be meant
+    /// for another host (systemd's StateDirectory creates the database folder, for example).
+    static func hostWarnings(_ configuration: DaemonConfiguration) -> [String] {
+        var warnings: [String] = []
+        let folder = (configuration.storage.path as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            warnings.append("storage.path: folder \(folder) does not exist on this machine; create it before starting the daemon")
+        }
+        if let command = configuration.alert?.command.first, resolveExecutable(command) == nil {
+            let place = command.contains("/") ? "is not an executable file" : "is not found on PATH"
+            warnings.append("alert.command: \(command) \(place) on this machine; alerts will fail to start until it is installed")
+        }
+        return warnings
+    }
+
+    /// The executable `command` names: a path, or a name searched on PATH as posix_spawnp does.
+    static func resolveExecutable(_ command: String) -> String? {
+        if command.contains("/") {
+            return FileManager.default.isExecutableFile(atPath: command) ? command : nil
+        }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for folder in path.split(separator: ":") {
+            let candidate = "\(folder)/\(command)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
     }
 }
 

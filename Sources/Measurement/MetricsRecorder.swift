@@ -49,7 +49,11 @@ public struct MetricsRecorder: Sendable {
         if let failure = result.failure {
             errorCounts[failure.kind, default: 0] += 1
             if firstErrorMessages[failure.kind] == nil { firstErrorMessages[failure.kind] = failure.message }
-            if failure.kind == .check { checkFailures[failure.message, default: 0] += 1 }
+            if failure.kind == .check {
+                for reason in failure.reasons.isEmpty ? [failure.message] : failure.reasons {
+                    checkFailures[reason, default: 0] += 1
+                }
+            }
             return
         }
         latencies.record(milliseconds: result.latency)

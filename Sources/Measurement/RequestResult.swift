@@ -28,10 +28,13 @@ public enum ErrorKind: String, CaseIterable, Sendable, Comparable {
 public struct RequestFailure: Sendable, Equatable {
     public var kind: ErrorKind
     public var message: String
+    /// For `check` failures: every failed check, each counted on its own; `message` is the first.
+    public var reasons: [String]
 
-    public init(kind: ErrorKind, message: String) {
+    public init(kind: ErrorKind, message: String, reasons: [String] = []) {
         self.kind = kind
         self.message = message
+        self.reasons = reasons
     }
 }
 

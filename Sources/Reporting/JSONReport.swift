@@ -51,7 +51,7 @@ extension SmokeReport {
         members += [
             ("url", .string(setup.url)),
             ("method", .string(setup.method)),
-            ("requests", .integer(setup.requests)),
+            ("requests", setup.pacing.durationSeconds != nil && setup.requests == 0 ? .null : .integer(setup.requests)),
             ("concurrency", .integer(setup.concurrency)),
             ("timeout_s", .number(setup.timeoutSeconds)),
             ("simulate", .array(setup.simulate.map { .string($0) })),

@@ -9,6 +9,8 @@ public struct RunSetup: Sendable, Equatable {
     /// The request URL with any password removed.
     public var url: String
     public var method: String
+    /// Planned measured requests; for a duration run, rate × duration in the open loop and 0 in the closed loop,
+    /// where the count is not known in advance.
     public var requests: Int
     public var concurrency: Int
     public var timeoutSeconds: Double
@@ -122,7 +124,7 @@ public enum ReportWarning: Sendable, Equatable {
     case fewSamples(count: Int)
     case noSuccess
     case truncatedBodies(count: Int, limitBytes: Int)
-    case interrupted(completed: Int, planned: Int, aborted: Int)
+    case interrupted(completed: Int, planned: Int?, aborted: Int)
     /// Open loop: requests sent after their due time because the in-flight bound was full.
     case delayedRequests(count: Int, maxInFlight: Int)
 
@@ -140,17 +142,18 @@ public enum ReportWarning: Sendable, Equatable {
     public var message: String {
         switch self {
         case let .fewSamples(count) where count < 20:
-            return "only \(count) successful requests: p95 and p99 are the maximum; send at least 100 requests (--requests 100) for meaningful tail percentiles"
+            return "only \(count) successful requests: p95 and p99 are the maximum; send at least 100 requests (--requests 100, or a longer --duration) for meaningful tail percentiles"
         case let .fewSamples(count):
-            return "only \(count) successful requests: p99 is the maximum; send at least 100 requests (--requests 100) for a meaningful p99"
+            return "only \(count) successful requests: p99 is the maximum; send at least 100 requests (--requests 100, or a longer --duration) for a meaningful p99"
         case .noSuccess:
             return "no request succeeded, so the latency budgets fail without data; check the URL and the error examples above"
         case let .truncatedBodies(count, limitBytes):
             return "\(count) responses were larger than \(limitBytes / 1024) KiB; only their fallback header was checked, not the body field"
         case let .interrupted(completed, planned, aborted):
-            return "interrupted after \(completed) of \(planned) requests; \(aborted) requests in flight were aborted and are not counted"
+            let of = planned.map { " of \($0)" } ?? ""
+            return "interrupted after \(completed)\(of) requests; \(aborted) requests in flight were aborted and are not counted"
         case let .delayedRequests(count, maxInFlight):
-            return "\(count) requests were sent late because \(maxInFlight) were already in flight; their latency counts from when they were due. Raise --max-in-flight or lower --rate to offer the planned load"
+            return "\(count) requests were sent late because the in-flight bound (--max-in-flight \(maxInFlight)) was reached; their latency counts from when they were due. Raise --max-in-flight or lower --rate to offer the planned load"
         }
     }
 }
@@ -188,7 +191,7 @@ public struct SmokeReport: Sendable {
     public var warnings: [ReportWarning] {
         var warnings: [ReportWarning] = []
         if wasInterrupted {
-            warnings.append(.interrupted(completed: summary.requests, planned: setup.requests, aborted: abortedInFlight))
+            warnings.append(.interrupted(completed: summary.requests, planned: setup.requests > 0 ? setup.requests : nil, aborted: abortedInFlight))
         }
         if summary.succeeded == 0 && summary.requests > 0 {
             warnings.append(.noSuccess)

@@ -121,7 +121,7 @@ extension SmokeReport {
         }
 
         lines.append("")
-        lines.append(style.bold("BUDGET CHECKS"))
+        lines.append(style.bold(wasInterrupted ? "BUDGET CHECKS (partial result, not judged)" : "BUDGET CHECKS"))
         for result in budgets {
             lines.append(budgetLine(result, style: style))
         }

@@ -70,9 +70,9 @@ public struct SmokeOptions: Sendable {
     public func endpointURL() throws -> URL {
         guard var components = URLComponents(string: url),
               let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
-              let host = components.host, !host.isEmpty
+              let host = components.host, !host.isEmpty, (components.port ?? 80) >= 1, (components.port ?? 80) <= 65535
         else {
-            throw SmokeOptionsError(option: "url", value: url, reason: "expected an http:// or https:// URL with a host, such as http://localhost:8000")
+            throw SmokeOptionsError(option: "url", value: url, reason: "expected an http:// or https:// URL with a host (and a port from 1 to 65535), such as http://localhost:8000")
         }
         var basePath = components.percentEncodedPath
         while basePath.hasSuffix("/") { basePath.removeLast() }
@@ -192,6 +192,14 @@ extension SmokeOptions {
         guard warmupRequests >= 0, warmupSeconds >= 0, warmupSeconds.isFinite else {
             throw SmokeOptionsError(option: "warmup", value: "\(warmupRequests) requests, \(warmupSeconds) s", reason: "expected a request count or a duration of 0 or more")
         }
+    }
+
+    /// Measured requests the options plan: `requests`, or rate × duration in the open loop; 0 for a closed-loop
+    /// duration run, whose count is not known in advance.
+    public var plannedRequests: Int {
+        guard let duration = durationSeconds else { return requests }
+        guard let rate = ratePerSecond else { return 0 }
+        return Int((duration * rate).rounded(.down))
     }
 
     /// The engine's pacing for these options.

@@ -68,7 +68,7 @@ public struct SmokeRun: Sendable {
             targetName: options.targetName,
             url: redactingPassword(endpoint),
             method: options.method,
-            requests: options.requests,
+            requests: options.plannedRequests,
             concurrency: options.concurrency,
             timeoutSeconds: options.timeoutSeconds,
             simulate: options.simulate,

@@ -184,6 +184,14 @@ final class ResponseCheckTests: XCTestCase {
         XCTAssertEqual(try summarize(server, checks: ResponseChecks(headers: [(name: "X-Region", value: nil)])).checkFailures, ["missing header X-Region": 2])
     }
 
+    func testEveryFailedCheckIsCounted() throws {
+        let server = try ScriptedServer(.respond(ScriptedServer.response(body: #"{"answer":""}"#)))
+        defer { server.stop() }
+        let summary = try summarize(server, checks: ResponseChecks(jsonFieldPointers: ["/answer"], headers: [(name: "X-Model", value: nil)]))
+        XCTAssertEqual(summary.errorCounts, [.check: 2], "each request fails once")
+        XCTAssertEqual(summary.checkFailures, ["missing header X-Model": 2, "missing non-empty string at /answer": 2])
+    }
+
     func testFallbackHeaderValueMatch() throws {
         let server = try ScriptedServer(.respond(ScriptedServer.response(headers: ["X-Retrieval: pgvector"], body: "{}")))
         defer { server.stop() }

@@ -198,6 +198,20 @@ final class PacingOptionTests: XCTestCase {
         XCTAssertEqual(try options(["--warmup", "15"]).warmupRequests, 15)
     }
 
+    func testPlannedRequestsFollowTheRunLength() throws {
+        XCTAssertEqual(try options(["-n", "7"]).plannedRequests, 7)
+        XCTAssertEqual(try options(["--rate", "5", "--duration", "20s"]).plannedRequests, 100)
+        XCTAssertEqual(try options(["--duration", "20s"]).plannedRequests, 0, "a closed-loop duration run has no planned count")
+    }
+
+    func testPortOutOfRangeIsUsageError() {
+        var smoke = SmokeOptions()
+        smoke.url = "http://127.0.0.1:99999"
+        XCTAssertThrowsError(try smoke.validate()) { error in
+            XCTAssertTrue("\(error)".contains("a port from 1 to 65535"), "\(error)")
+        }
+    }
+
     func testConflictingOptionsAreRejected() {
         XCTAssertEqual(message(["--rate", "5", "-c", "3"]), "error: --concurrency sets the closed loop's workers and cannot be combined with --rate; bound the open loop with --max-in-flight (see 'loadsmoke run --help')")
         XCTAssertEqual(message(["--max-in-flight", "3"]), "error: --max-in-flight bounds the open loop and needs --rate; the closed loop uses --concurrency (see 'loadsmoke run --help')")

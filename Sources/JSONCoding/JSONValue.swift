@@ -81,7 +81,10 @@ public enum JSONValue: Equatable, Sendable {
         guard pointer.hasPrefix("/") else { return nil }
         var current = self
         for rawToken in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            let token = rawToken.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            // Most tokens have no escape, and skipping Foundation's replace for them keeps per-response checks cheap.
+            let token = rawToken.contains("~")
+                ? rawToken.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+                : String(rawToken)
             switch current {
             case .object:
                 guard let next = current[token] else { return nil }

@@ -52,6 +52,8 @@ public final class LoadEngine {
     /// Request bodies in stable memory: CURLOPT_POSTFIELDS points into them without copying.
     private let bodyBuffers: [UnsafeMutableRawBufferPointer]
     private var transfers: [Transfer] = []
+    /// The fallback field as a JSON Pointer, computed once rather than per response.
+    private lazy var fallbackPointer = plan.fallbackSignal.bodyPointer
     /// The quoted last token of the fallback field's pointer, as it appears in a JSON body.
     private lazy var fallbackKeyBytes: [UInt8] = {
         let token = plan.fallbackSignal.bodyPointer.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? ""
@@ -384,7 +386,7 @@ public final class LoadEngine {
             if let first = reasons.first { failure = RequestFailure(kind: .check, message: first, reasons: reasons) }
         }
 
-        let bodyFallback = document?.value(atPointer: plan.fallbackSignal.bodyPointer) == .bool(true) || transfer.decoder?.isFallback == true
+        let bodyFallback = document?.value(atPointer: fallbackPointer) == .bool(true) || transfer.decoder?.isFallback == true
         let isFallback = failure == nil && (transfer.isFallbackHeader || bodyFallback)
         // A stream cut off by the engine has no curl total; its service time ends at the cut.
         let serviceTime = max(0, transfer.abortReason != nil ? (now - transfer.startTime) * 1000 - preTransfer / 1000 : (total - preTransfer) / 1000)

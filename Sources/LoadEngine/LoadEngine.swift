@@ -122,7 +122,13 @@ public final class LoadEngine {
         let context = Unmanaged.passUnretained(transfer).toOpaque()
         try check(ccurl_easy_setopt_string(handle, CURLOPT_URL, plan.url), "CURLOPT_URL \(plan.url)")
         try check(ccurl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "CURLOPT_NOSIGNAL")
-        try check(ccurl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, plan.method), "CURLOPT_CUSTOMREQUEST")
+        // POST follows from the body; other methods replace the request line's verb, and HEAD also expects no body.
+        if plan.method != "POST" {
+            try check(ccurl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, plan.method), "CURLOPT_CUSTOMREQUEST")
+        }
+        if plan.method == "HEAD" {
+            try check(ccurl_easy_setopt_long(handle, CURLOPT_NOBODY, 1), "CURLOPT_NOBODY")
+        }
         try check(ccurl_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, headerList.pointer), "CURLOPT_HTTPHEADER")
         try check(ccurl_easy_setopt_string(handle, CURLOPT_USERAGENT, "loadsmoke/\(LoadEngine.version)"), "CURLOPT_USERAGENT")
         try check(ccurl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(max(1, (plan.timeoutSeconds * 1000).rounded(.up)))), "CURLOPT_TIMEOUT_MS")
@@ -275,7 +281,6 @@ public final class LoadEngine {
             let body = provider(index)
             if body.isEmpty && LoadEngine.bodylessMethods.contains(plan.method) {
                 try check(ccurl_easy_setopt_long(handle, CURLOPT_HTTPGET, 1), "CURLOPT_HTTPGET")
-                try check(ccurl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, plan.method), "CURLOPT_CUSTOMREQUEST")
             } else {
                 // COPYPOSTFIELDS copies the bytes, so the body array need not outlive this call.
                 try check(ccurl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), "CURLOPT_POSTFIELDSIZE_LARGE")
@@ -289,7 +294,6 @@ public final class LoadEngine {
             let bodyLength = plan.bodies[bodyNumber].count
             if bodyLength == 0 && LoadEngine.bodylessMethods.contains(plan.method) {
                 try check(ccurl_easy_setopt_long(handle, CURLOPT_HTTPGET, 1), "CURLOPT_HTTPGET")
-                try check(ccurl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, plan.method), "CURLOPT_CUSTOMREQUEST")
             } else {
                 try check(ccurl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bodyLength)), "CURLOPT_POSTFIELDSIZE_LARGE")
                 try check(ccurl_easy_setopt_pointer(handle, CURLOPT_POSTFIELDS, bodyBuffers[bodyNumber].baseAddress), "CURLOPT_POSTFIELDS")

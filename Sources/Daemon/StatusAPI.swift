@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import HTTPServer
 import JSONCoding
+import Measurement
 import Scheduling
 import Storage
 
@@ -167,6 +168,9 @@ final class StatusAPI: @unchecked Sendable {
             throw QueryError("the window holds more than \(StatusAPI.maximumTrendBuckets) buckets of \(bucketText); use a larger bucket or a shorter window")
         }
         let buckets = try store.trend(target: target, metric: metric, bucketSeconds: bucket, since: since, until: until)
+        // The window's latency comes from the merged histograms whatever the metric, so a chart of the error rate
+        // can still show the window's true percentiles.
+        let window = try store.mergedLatency(target: target, since: since, until: until)
         return json(.object([
             ("target", .string(target)),
             ("metric", .string(metric.rawValue)),
@@ -182,8 +186,18 @@ final class StatusAPI: @unchecked Sendable {
                     ("median", .number(bucket.median)),
                     ("min", .number(bucket.min)),
                     ("max", .number(bucket.max)),
+                    ("merged", .number(bucket.merged)),
+                    ("merged_runs", .integer(bucket.mergedRunCount)),
                 ])
             })),
+            ("window", window.map { distribution in
+                .object([
+                    ("p50", .number(distribution.p50)),
+                    ("p95", .number(distribution.p95)),
+                    ("p99", .number(distribution.p99)),
+                    ("count", .integer(distribution.count)),
+                ])
+            } ?? .null),
         ]))
     }
 

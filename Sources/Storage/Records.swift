@@ -209,8 +209,8 @@ public struct RunRecord: Sendable, Equatable {
     /// in the results of `runs(_:)` and `latestRuns()`. Also nil when no request succeeded, when the
     /// run was stored before schema version 3, and when the stored bytes fail to decode.
     public var latencyHistogram: LatencyHistogram?
-    /// Why `run(id:)` returned a nil `latencyHistogram` although the run has stored bytes: a
-    /// `corruptData` error that names the run. Nil in every other case.
+    /// The `corruptData` error, naming the run, of stored histogram bytes that `run(id:)` could not
+    /// decode. Nil in every other case, including every result of `runs(_:)` and `latestRuns()`.
     public var latencyHistogramError: StorageError?
 
     public init(
@@ -341,11 +341,12 @@ public struct TrendBucket: Sendable, Equatable {
     /// histograms: the true percentile, not an average of per-run percentiles. Set only for
     /// p50, p95, p99 and mean, and nil when no run in the bucket has a stored histogram.
     public var merged: Double?
-    /// Runs whose histograms `merged` covers. Runs without a successful request, runs stored before
-    /// schema version 3 and runs in `undecodableHistogramRunIDs` are left out.
+    /// Runs whose histograms `merged` covers, and 0 for metrics without a merged value. Runs without
+    /// a successful request, runs stored before schema version 3 and runs in
+    /// `undecodableHistogramRunIDs` are left out.
     public var mergedRunCount: Int
-    /// Runs whose stored histogram failed to decode, so `merged` leaves them out. `RunStore.run(id:)`
-    /// returns the decoding error of each in `latencyHistogramError`.
+    /// Runs whose stored histogram failed to decode, so `merged` leaves them out. Empty for metrics
+    /// without a merged value. `RunStore.run(id:)` returns each decoding error in `latencyHistogramError`.
     public var undecodableHistogramRunIDs: [Int64]
 
     public init(

@@ -4,9 +4,9 @@ import Measurement
 extension RunStore {
     /// Merges the latency histograms of the target's runs with a verdict (`passed`, `failed` or
     /// `error`) that started in `since ..< until`, and returns the distribution over all their
-    /// successful requests in milliseconds: nearest-rank p50, p95 and p99 of the merge, its exact
-    /// mean, min and max, and the request count. Returns nil when no such run has a histogram.
-    /// Runs whose stored histogram fails to decode are left out; `trend` lists their ids, and
+    /// successful requests, in milliseconds. Percentiles are nearest-rank over the merge, while
+    /// mean, min, max and count are exact. Returns nil when no such run has a histogram.
+    /// Runs whose stored histogram fails to decode are left out. `trend` lists their ids, and
     /// `run(id:)` returns each decoding error.
     public func mergedLatency(target: String, since: Date, until: Date) throws -> Distribution? {
         try withConnection { connection in
@@ -25,11 +25,7 @@ extension RunStore {
                     let runID = statement.int64(0)
                     guard case let .success(histogram) = decodeHistogram(statement.blob(1), runID: runID,
                                                                           step: "mergedLatency") else { continue }
-                    if merged == nil {
-                        merged = histogram
-                    } else {
-                        merged?.merge(histogram)
-                    }
+                    merged.merge(histogram)
                 }
                 return merged?.distribution()
             }
@@ -42,6 +38,17 @@ extension RunStore {
             return .success(try LatencyHistogram(decoding: blob))
         } catch {
             return .failure(StorageError.undecodableHistogram(path: path, step: step, runID: runID, cause: error))
+        }
+    }
+}
+
+extension Optional where Wrapped == LatencyHistogram {
+    /// Merges `histogram` into the wrapped histogram, or stores it when there is none yet.
+    mutating func merge(_ histogram: LatencyHistogram) {
+        if self == nil {
+            self = histogram
+        } else {
+            self?.merge(histogram)
         }
     }
 }

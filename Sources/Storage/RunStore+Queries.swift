@@ -163,6 +163,23 @@ extension RunStore {
     public func trend(
         target: String, metric: TrendMetric, bucketSeconds: Double, since: Date, until: Date
     ) throws -> [TrendBucket] {
+        try trend(target: target, metric: metric, bucketSeconds: bucketSeconds, since: since, until: until,
+                  mergesWindow: false).buckets
+    }
+
+    /// Returns the buckets of `trend` and the distribution of `mergedLatency` over the same runs
+    /// in one pass, so each run's histogram is read and decoded once.
+    public func trendWithMergedLatency(
+        target: String, metric: TrendMetric, bucketSeconds: Double, since: Date, until: Date
+    ) throws -> (buckets: [TrendBucket], window: Distribution?) {
+        let result = try trend(target: target, metric: metric, bucketSeconds: bucketSeconds, since: since,
+                               until: until, mergesWindow: true)
+        return (result.buckets, result.window?.distribution())
+    }
+
+    private func trend(
+        target: String, metric: TrendMetric, bucketSeconds: Double, since: Date, until: Date, mergesWindow: Bool
+    ) throws -> (buckets: [TrendBucket], window: LatencyHistogram?) {
         guard bucketSeconds.isFinite, bucketSeconds > 0 else {
             throw StorageError(
                 kind: .invalidArgument, path: path, step: "trend",
@@ -170,8 +187,8 @@ extension RunStore {
             )
         }
         let mergedStatistic = metric.mergedStatistic
-        // Other metrics skip the join, so their trend reads no histogram bytes.
-        let histogramSource = mergedStatistic == nil
+        // A trend of another metric without the window skips the join, so it reads no histogram bytes.
+        let histogramSource = mergedStatistic == nil && !mergesWindow
             ? "NULL FROM runs"
             : "run_histograms.histogram FROM runs LEFT JOIN run_histograms ON run_histograms.run_id = runs.id"
         let samples = try withConnection { connection in
@@ -189,7 +206,8 @@ extension RunStore {
                             histogram: row.isNull(4) ? nil : row.blob(4))
             }
         }
-        return TrendSample.buckets(of: samples, bucketSeconds: bucketSeconds, mergedStatistic: mergedStatistic)
+        return TrendSample.merge(samples, bucketSeconds: bucketSeconds, mergedStatistic: mergedStatistic,
+                                 mergesWindow: mergesWindow)
     }
 
     // MARK: - Row decoding
@@ -307,15 +325,23 @@ struct TrendSample {
     var startedAt: Double
     var passed: Bool
     var value: Double?
-    /// The run's encoded latency histogram; nil when the run has none or the metric needs none.
+    /// The run's encoded latency histogram; nil when the run has none or the query needs none.
     var histogram: [UInt8]? = nil
 
+    /// Groups samples sorted by start time into epoch-aligned buckets.
+    static func buckets(of samples: [TrendSample], bucketSeconds: Double) -> [TrendBucket] {
+        merge(samples, bucketSeconds: bucketSeconds, mergedStatistic: nil, mergesWindow: false).buckets
+    }
+
     /// Groups samples sorted by start time into epoch-aligned buckets. With `mergedStatistic`,
-    /// each bucket merges its samples' histograms and reports the statistic of the merge.
-    static func buckets(
-        of samples: [TrendSample], bucketSeconds: Double, mergedStatistic: ((LatencyHistogram) -> Double?)? = nil
-    ) -> [TrendBucket] {
+    /// each bucket merges its samples' histograms and reports the statistic of the merge. With
+    /// `mergesWindow`, the histograms of all buckets are also merged into `window`.
+    static func merge(
+        _ samples: [TrendSample], bucketSeconds: Double, mergedStatistic: ((LatencyHistogram) -> Double?)?,
+        mergesWindow: Bool
+    ) -> (buckets: [TrendBucket], window: LatencyHistogram?) {
         var buckets: [TrendBucket] = []
+        var window: LatencyHistogram?
         var index = samples.startIndex
         while index < samples.endIndex {
             let bucketStart = (samples[index].startedAt / bucketSeconds).rounded(.down) * bucketSeconds
@@ -329,34 +355,38 @@ struct TrendSample {
                 index += 1
             }
             var bucket = bucket(startingAt: bucketStart, members: members)
+            let merge = mergedHistogram(of: members)
             if let mergedStatistic {
-                addMergedStatistic(mergedStatistic, of: members, to: &bucket)
+                bucket.merged = merge.histogram.flatMap(mergedStatistic)
+                bucket.mergedRunCount = merge.runCount
+                bucket.undecodableHistogramRunIDs = merge.undecodableRunIDs
+            }
+            if mergesWindow, let histogram = merge.histogram {
+                window.merge(histogram)
             }
             buckets.append(bucket)
         }
-        return buckets
+        return (buckets, window)
     }
 
-    /// Merges the members' histograms and stores the statistic of the merge in `bucket`. Only one
+    /// Decodes and merges the members' histograms, skipping the ones that fail to decode. Only one
     /// decoded histogram (188_416 bytes of counts) is alive at a time besides the merge.
-    private static func addMergedStatistic(
-        _ statistic: (LatencyHistogram) -> Double?, of members: [TrendSample], to bucket: inout TrendBucket
-    ) {
+    private static func mergedHistogram(
+        of members: [TrendSample]
+    ) -> (histogram: LatencyHistogram?, runCount: Int, undecodableRunIDs: [Int64]) {
         var merged: LatencyHistogram?
+        var runCount = 0
+        var undecodableRunIDs: [Int64] = []
         for member in members {
             guard let blob = member.histogram else { continue }
             guard let histogram = try? LatencyHistogram(decoding: blob) else {
-                bucket.undecodableHistogramRunIDs.append(member.runID)
+                undecodableRunIDs.append(member.runID)
                 continue
             }
-            if merged == nil {
-                merged = histogram
-            } else {
-                merged?.merge(histogram)
-            }
-            bucket.mergedRunCount += 1
+            merged.merge(histogram)
+            runCount += 1
         }
-        bucket.merged = merged.flatMap(statistic)
+        return (merged, runCount, undecodableRunIDs)
     }
 
     private static func bucket(startingAt start: Double, members: [TrendSample]) -> TrendBucket {

@@ -210,7 +210,7 @@ final class Statement {
         case let .text(text):
             code = sqlite3_bind_text(handle, index, text, -1, csqlite_transient())
         case let .blob(bytes) where bytes.isEmpty:
-            // An empty array has no base address, and SQLite binds a nil pointer as NULL.
+            // An empty array may have no base address, and SQLite binds a nil pointer as NULL.
             code = sqlite3_bind_zeroblob(handle, index, 0)
         case let .blob(bytes):
             code = bytes.withUnsafeBytes { buffer in

@@ -59,9 +59,9 @@ public struct StorageError: Error, CustomStringConvertible, Sendable, Equatable 
     static func undecodableHistogram(path: String, step: String, runID: Int64, cause: Error) -> StorageError {
         StorageError(
             kind: .corruptData, path: path, step: step,
-            description: "run \(runID) in database \(path) has a latency histogram that cannot be decoded (\(cause)); "
-                + "its other values are intact, but merged percentiles leave the run out until you delete the row "
-                + "with run_id \(runID) from run_histograms or restore the database from a backup"
+            description: "run \(runID) in database \(path): invalid stored latency histogram (\(cause)); merged "
+                + "percentiles leave the run out, so delete its run_histograms row (run_id \(runID)) or restore the "
+                + "database from a backup"
         )
     }
 

@@ -8,7 +8,7 @@ import XCTest
 /// `/trend` with merged latency histograms, requested over loopback HTTP.
 final class StatusAPIMergedTrendTests: XCTestCase {
     private var fixture: StatusAPIFixture!
-    /// The hour that every stored run starts in, and the window that every request asks for.
+    /// The hour that every stored run starts in, and the window of every request.
     private let window = "since=2026-01-01T00:00:00Z&until=2026-01-01T01:00:00Z"
 
     override func setUpWithError() throws {
@@ -24,7 +24,7 @@ final class StatusAPIMergedTrendTests: XCTestCase {
         fixture?.stop()
     }
 
-    /// Stores a report whose latency histogram holds `milliseconds`, or none when nil.
+    /// Stores a report whose latency histogram contains `milliseconds`, or none when nil.
     private func storeRun(target: String, minute: Double, _ milliseconds: [Double]?) throws {
         var report = StreamingReports.report(
             streaming: nil, startedAt: Date(timeIntervalSince1970: 1_767_225_600 + minute * 60)

@@ -119,7 +119,7 @@ final class RunHistogramTests: XCTestCase {
 
     func testCorruptHistogramReadsAsError() throws {
         let id = try storeRun(at: time(0), [5, 6, 7])
-        // Flipping a bit of the stored count breaks the CRC-32 that ends the encoding.
+        // Flipping one bit in the middle of the bytes breaks the CRC-32 that ends the encoding.
         try rewriteBlob(ofRun: id) { blob in
             var damaged = blob
             damaged[damaged.count / 2] ^= 0x01
@@ -166,12 +166,12 @@ final class RunHistogramTests: XCTestCase {
 
     func testPruneDeletesHistograms() throws {
         try storeRun(at: time(0), [5])
-        let kept = try storeRun(at: time(200), [6])
+        let keptID = try storeRun(at: time(200), [6])
 
         XCTAssertEqual(try store.prune(olderThan: time(100)), 1)
 
         XCTAssertEqual(try storedHistogramCount(), 1)
-        XCTAssertEqual(try store.integerForTest("SELECT run_id FROM run_histograms"), Int(kept))
+        XCTAssertEqual(try store.integerForTest("SELECT run_id FROM run_histograms"), Int(keptID))
     }
 
     // MARK: - mergedLatency

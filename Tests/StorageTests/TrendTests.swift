@@ -165,6 +165,24 @@ final class TrendTests: XCTestCase {
         XCTAssertEqual(buckets.map(\.median), [5, 351.5])
     }
 
+    func testTrendWithWindowMatchesSeparateCalls() throws {
+        try storeMeasuredRun(at: hour(0.5), [1, 1, 1, 5])
+        try storeMeasuredRun(at: hour(1.5), [3, 700])
+        try storeRun(at: hour(1.6), status: .passed, p95: 700)
+
+        for metric in [TrendMetric.p99, .errorRate] {
+            let combined = try store.trendWithMergedLatency(target: "chat", metric: metric, bucketSeconds: 3600,
+                                                            since: hour(0), until: hour(2))
+            let buckets = try store.trend(target: "chat", metric: metric, bucketSeconds: 3600, since: hour(0), until: hour(2))
+            let window = try store.mergedLatency(target: "chat", since: hour(0), until: hour(2))
+
+            XCTAssertEqual(combined.buckets, buckets, metric.rawValue)
+            XCTAssertEqual(combined.window, window, metric.rawValue)
+            XCTAssertEqual(combined.window?.count, 6, metric.rawValue)
+            XCTAssertEqual(combined.window?.max, 700, metric.rawValue)
+        }
+    }
+
     func testTrendWithoutHistogramsHasNoMergedValue() throws {
         try storeHandMadeData()
 

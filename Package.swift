@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Scheduling"),
         .target(name: "Configuration", dependencies: ["CYAML", "Scheduling", "SmokeRunner"]),
         // Migrations/*.sql are compiled in (EmbeddedMigrations.swift) so a copied binary needs no resource bundle.
-        .target(name: "Storage", dependencies: ["CSQLite", "JSONCoding"]),
+        .target(name: "Storage", dependencies: ["CSQLite", "JSONCoding", "Measurement"]),
         .target(
             name: "Daemon",
             dependencies: ["Configuration", "Storage", "Scheduling", "SmokeRunner", "HTTPServer", "JSONCoding"]
@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "DemoAPITests", dependencies: ["DemoAPI", "HTTPServer", "JSONCoding"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "Scheduling", "SmokeRunner", "Reporting"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "CSQLite", "JSONCoding"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "CSQLite", "JSONCoding", "Measurement"]),
     ],
     swiftLanguageModes: [.v5]
 )

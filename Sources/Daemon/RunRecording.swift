@@ -12,7 +12,8 @@ public enum RunRecording {
         return report.passed ? .passed : .failed
     }
 
-    /// Everything the store keeps of a report, including its full JSON document.
+    /// Everything the store keeps of a report, including its full JSON document and the latency histogram of its
+    /// successful requests.
     public static func outcome(of report: SmokeReport, finishedAt: Date) -> RunOutcome {
         let summary = report.summary
         return RunOutcome(
@@ -34,7 +35,8 @@ public enum RunRecording {
             budgets: report.budgets.map {
                 BudgetRecord(name: $0.metric.rawValue, actual: $0.actual, limit: $0.limit, unit: $0.metric.unit, passed: $0.passed)
             },
-            reportJSON: report.jsonDocument().serialized()
+            reportJSON: report.jsonDocument().serialized(),
+            latencyHistogram: summary.latencyHistogram
         )
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Measurement
 
 /// The state of a run. Every status except `running` is final.
 public enum RunStatus: String, Sendable, CaseIterable {
@@ -147,13 +148,16 @@ public struct RunOutcome: Sendable, Equatable {
     public var budgets: [BudgetRecord]
     /// The run's full report as JSON text, or the empty string when the run produced none.
     public var reportJSON: String
+    /// Latencies of the run's successful requests; nil when none succeeded. The store keeps it as
+    /// `LatencyHistogram.encoded()` bytes, and an empty histogram is stored as nil.
+    public var latencyHistogram: LatencyHistogram?
 
     public init(
         status: RunStatus, finishedAt: Date,
         requests: Int = 0, succeeded: Int = 0, failed: Int = 0, fallbacks: Int = 0,
         durationSeconds: Double = 0, throughputRPS: Double = 0, errorRate: Double = 0, fallbackRate: Double = 0,
         latency: LatencySummary? = nil, streaming: StreamingSummary? = nil, errors: [String: Int] = [:],
-        budgets: [BudgetRecord] = [], reportJSON: String = ""
+        budgets: [BudgetRecord] = [], reportJSON: String = "", latencyHistogram: LatencyHistogram? = nil
     ) {
         self.status = status
         self.finishedAt = finishedAt
@@ -170,6 +174,7 @@ public struct RunOutcome: Sendable, Equatable {
         self.errors = errors
         self.budgets = budgets
         self.reportJSON = reportJSON
+        self.latencyHistogram = latencyHistogram
     }
 }
 
@@ -200,13 +205,21 @@ public struct RunRecord: Sendable, Equatable {
     /// Nil when the run did not stream, measured no token timing, or was stored before schema
     /// version 2.
     public var streaming: StreamingSummary?
+    /// Latencies of the run's successful requests. Only `RunStore.run(id:)` reads it, so it is nil
+    /// in the results of `runs(_:)` and `latestRuns()`. Also nil when no request succeeded, when the
+    /// run was stored before schema version 3, and when the stored bytes fail to decode.
+    public var latencyHistogram: LatencyHistogram?
+    /// The `corruptData` error, naming the run, of stored histogram bytes that `run(id:)` could not
+    /// decode. Nil in every other case, including every result of `runs(_:)` and `latestRuns()`.
+    public var latencyHistogramError: StorageError?
 
     public init(
         id: Int64, target: String, startedAt: Date, finishedAt: Date?, status: RunStatus,
         requests: Int, succeeded: Int, failed: Int, fallbacks: Int,
         durationSeconds: Double, throughputRPS: Double, errorRate: Double, fallbackRate: Double,
         latency: LatencySummary?, errors: [String: Int], budgets: [BudgetRecord],
-        reportJSON: String, alert: AlertRecord?, streaming: StreamingSummary? = nil
+        reportJSON: String, alert: AlertRecord?, streaming: StreamingSummary? = nil,
+        latencyHistogram: LatencyHistogram? = nil, latencyHistogramError: StorageError? = nil
     ) {
         self.id = id
         self.target = target
@@ -227,6 +240,8 @@ public struct RunRecord: Sendable, Equatable {
         self.reportJSON = reportJSON
         self.alert = alert
         self.streaming = streaming
+        self.latencyHistogram = latencyHistogram
+        self.latencyHistogramError = latencyHistogramError
     }
 }
 
@@ -276,6 +291,18 @@ public enum TrendMetric: String, Sendable, CaseIterable {
     /// Mean decode rate of streamed runs, in tokens per second.
     case tokensPerSecond = "tokens_per_s"
 
+    /// Computes the metric over a merged latency histogram, or nil for the metrics that no histogram holds.
+    /// Percentiles are nearest-rank over all merged requests, as `LatencyHistogram.percentile(_:)` reports them.
+    var mergedStatistic: ((LatencyHistogram) -> Double?)? {
+        switch self {
+        case .p50: return { $0.percentile(50) }
+        case .p95: return { $0.percentile(95) }
+        case .p99: return { $0.percentile(99) }
+        case .mean: return { $0.count == 0 ? nil : $0.mean }
+        default: return nil
+        }
+    }
+
     /// The `runs` column holding the metric. Only these fixed names reach SQL text.
     var column: String {
         switch self {
@@ -310,13 +337,30 @@ public struct TrendBucket: Sendable, Equatable {
     public var median: Double?
     public var min: Double?
     public var max: Double?
+    /// The metric over all requests of the bucket's runs, computed from their merged latency
+    /// histograms: the true percentile, not an average of per-run percentiles. Set only for
+    /// p50, p95, p99 and mean, and nil when no run in the bucket has a stored histogram.
+    public var merged: Double?
+    /// Runs whose histograms `merged` covers, and 0 for metrics without a merged value. Runs without
+    /// a successful request, runs stored before schema version 3 and runs in
+    /// `undecodableHistogramRunIDs` are left out.
+    public var mergedRunCount: Int
+    /// Runs whose stored histogram failed to decode, so `merged` leaves them out. Empty for metrics
+    /// without a merged value. `RunStore.run(id:)` returns each decoding error in `latencyHistogramError`.
+    public var undecodableHistogramRunIDs: [Int64]
 
-    public init(start: Date, runCount: Int, passRate: Double, median: Double?, min: Double?, max: Double?) {
+    public init(
+        start: Date, runCount: Int, passRate: Double, median: Double?, min: Double?, max: Double?,
+        merged: Double? = nil, mergedRunCount: Int = 0, undecodableHistogramRunIDs: [Int64] = []
+    ) {
         self.start = start
         self.runCount = runCount
         self.passRate = passRate
         self.median = median
         self.min = min
         self.max = max
+        self.merged = merged
+        self.mergedRunCount = mergedRunCount
+        self.undecodableHistogramRunIDs = undecodableHistogramRunIDs
     }
 }

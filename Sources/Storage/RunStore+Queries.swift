@@ -1,17 +1,32 @@
 import Foundation
+import Measurement
 
 extension RunStore {
-    /// Returns the run with `id`, or nil when there is none.
+    /// Returns the run with `id`, or nil when there is none, with its latency histogram.
+    /// A stored histogram that fails to decode does not fail the call: the run comes back with a
+    /// nil `latencyHistogram` and the `corruptData` error in `latencyHistogramError`.
     public func run(id: Int64) throws -> RunRecord? {
         try withConnection { connection in
             let runs = try connection.query(
                 "SELECT \(Self.runColumns) FROM runs WHERE id = ?", [.integer(id)], row: decodeRun
             )
-            return try attachDetails(to: runs, connection: connection).first
+            guard var run = try attachDetails(to: runs, connection: connection).first else { return nil }
+
+            let blob = try connection.queryFirst(
+                "SELECT histogram FROM run_histograms WHERE run_id = ?", [.integer(id)]
+            ) { $0.blob(0) }
+            if let blob {
+                switch decodeHistogram(blob, runID: id, step: "run") {
+                case let .success(histogram): run.latencyHistogram = histogram
+                case let .failure(error): run.latencyHistogramError = error
+                }
+            }
+            return run
         }
     }
 
-    /// Returns the runs that match `query`, newest first (by descending id).
+    /// Returns the runs that match `query`, newest first (by descending id), without their
+    /// latency histograms, so a page stays cheap to read.
     /// Throws `invalidArgument` when the limit is outside 1...`RunQuery.maximumLimit`.
     public func runs(_ query: RunQuery) throws -> [RunRecord] {
         guard (1...RunQuery.maximumLimit).contains(query.limit) else {
@@ -143,30 +158,56 @@ extension RunStore {
     /// Groups the target's runs with a verdict that started in `since ..< until` into buckets of
     /// `bucketSeconds`, aligned to the unix epoch, and returns the non-empty buckets oldest first.
     /// Buckets without runs are left out, so a chart shows a gap there.
+    /// For p50, p95, p99 and mean, each bucket also merges its runs' latency histograms into
+    /// `merged`. Histograms that fail to decode are left out and listed in the bucket.
     public func trend(
         target: String, metric: TrendMetric, bucketSeconds: Double, since: Date, until: Date
     ) throws -> [TrendBucket] {
+        try trend(target: target, metric: metric, bucketSeconds: bucketSeconds, since: since, until: until,
+                  mergesWindow: false).buckets
+    }
+
+    /// Returns the buckets of `trend` and the distribution of `mergedLatency` over the same runs
+    /// in one pass, so each run's histogram is read and decoded once.
+    public func trendWithMergedLatency(
+        target: String, metric: TrendMetric, bucketSeconds: Double, since: Date, until: Date
+    ) throws -> (buckets: [TrendBucket], window: Distribution?) {
+        let result = try trend(target: target, metric: metric, bucketSeconds: bucketSeconds, since: since,
+                               until: until, mergesWindow: true)
+        return (result.buckets, result.window?.distribution())
+    }
+
+    private func trend(
+        target: String, metric: TrendMetric, bucketSeconds: Double, since: Date, until: Date, mergesWindow: Bool
+    ) throws -> (buckets: [TrendBucket], window: LatencyHistogram?) {
         guard bucketSeconds.isFinite, bucketSeconds > 0 else {
             throw StorageError(
                 kind: .invalidArgument, path: path, step: "trend",
                 description: "invalid bucket length \(bucketSeconds) s: pass a positive number of seconds"
             )
         }
+        let mergedStatistic = metric.mergedStatistic
+        // A trend of another metric without the window skips the join, so it reads no histogram bytes.
+        let histogramSource = mergedStatistic == nil && !mergesWindow
+            ? "NULL FROM runs"
+            : "run_histograms.histogram FROM runs LEFT JOIN run_histograms ON run_histograms.run_id = runs.id"
         let samples = try withConnection { connection in
             try connection.query(
                 """
-                SELECT started_at, status, \(metric.column) FROM runs
-                WHERE target = ? AND started_at >= ? AND started_at < ?
-                  AND status IN ('passed', 'failed', 'error')
-                ORDER BY started_at
+                SELECT runs.id, runs.started_at, runs.status, runs.\(metric.column), \(histogramSource)
+                WHERE runs.target = ? AND runs.started_at >= ? AND runs.started_at < ?
+                  AND runs.status IN ('passed', 'failed', 'error')
+                ORDER BY runs.started_at
                 """,
                 [.text(target), .date(since), .date(until)]
             ) { row in
-                TrendSample(startedAt: row.double(0), passed: row.text(1) == RunStatus.passed.rawValue,
-                            value: row.optionalDouble(2))
+                TrendSample(runID: row.int64(0), startedAt: row.double(1),
+                            passed: row.text(2) == RunStatus.passed.rawValue, value: row.optionalDouble(3),
+                            histogram: row.isNull(4) ? nil : row.blob(4))
             }
         }
-        return TrendSample.buckets(of: samples, bucketSeconds: bucketSeconds)
+        return TrendSample.merge(samples, bucketSeconds: bucketSeconds, mergedStatistic: mergedStatistic,
+                                 mergesWindow: mergesWindow)
     }
 
     // MARK: - Row decoding
@@ -280,13 +321,27 @@ extension RunStore {
 
 /// One run's contribution to a trend.
 struct TrendSample {
+    var runID: Int64 = 0
     var startedAt: Double
     var passed: Bool
     var value: Double?
+    /// The run's encoded latency histogram; nil when the run has none or the query needs none.
+    var histogram: [UInt8]? = nil
 
     /// Groups samples sorted by start time into epoch-aligned buckets.
     static func buckets(of samples: [TrendSample], bucketSeconds: Double) -> [TrendBucket] {
+        merge(samples, bucketSeconds: bucketSeconds, mergedStatistic: nil, mergesWindow: false).buckets
+    }
+
+    /// Groups samples sorted by start time into epoch-aligned buckets. With `mergedStatistic`,
+    /// each bucket merges its samples' histograms and reports the statistic of the merge. With
+    /// `mergesWindow`, the histograms of all buckets are also merged into `window`.
+    static func merge(
+        _ samples: [TrendSample], bucketSeconds: Double, mergedStatistic: ((LatencyHistogram) -> Double?)?,
+        mergesWindow: Bool
+    ) -> (buckets: [TrendBucket], window: LatencyHistogram?) {
         var buckets: [TrendBucket] = []
+        var window: LatencyHistogram?
         var index = samples.startIndex
         while index < samples.endIndex {
             let bucketStart = (samples[index].startedAt / bucketSeconds).rounded(.down) * bucketSeconds
@@ -299,9 +354,39 @@ struct TrendSample {
                 members.append(samples[index])
                 index += 1
             }
-            buckets.append(bucket(startingAt: bucketStart, members: members))
+            var bucket = bucket(startingAt: bucketStart, members: members)
+            let merge = mergedHistogram(of: members)
+            if let mergedStatistic {
+                bucket.merged = merge.histogram.flatMap(mergedStatistic)
+                bucket.mergedRunCount = merge.runCount
+                bucket.undecodableHistogramRunIDs = merge.undecodableRunIDs
+            }
+            if mergesWindow, let histogram = merge.histogram {
+                window.merge(histogram)
+            }
+            buckets.append(bucket)
         }
-        return buckets
+        return (buckets, window)
+    }
+
+    /// Decodes and merges the members' histograms, skipping the ones that fail to decode. Only one
+    /// decoded histogram (188_416 bytes of counts) is alive at a time besides the merge.
+    private static func mergedHistogram(
+        of members: [TrendSample]
+    ) -> (histogram: LatencyHistogram?, runCount: Int, undecodableRunIDs: [Int64]) {
+        var merged: LatencyHistogram?
+        var runCount = 0
+        var undecodableRunIDs: [Int64] = []
+        for member in members {
+            guard let blob = member.histogram else { continue }
+            guard let histogram = try? LatencyHistogram(decoding: blob) else {
+                undecodableRunIDs.append(member.runID)
+                continue
+            }
+            merged.merge(histogram)
+            runCount += 1
+        }
+        return (merged, runCount, undecodableRunIDs)
     }
 
     private static func bucket(startingAt start: Double, members: [TrendSample]) -> TrendBucket {

@@ -1,5 +1,6 @@
 import Foundation
 import JSONCoding
+import Measurement
 
 extension RunStore {
     /// Stores a new run with status `running` and returns its id.
@@ -14,8 +15,8 @@ extension RunStore {
         }
     }
 
-    /// Writes the outcome of a run started with `beginRun`, with its error kinds and budgets, in
-    /// one transaction. Throws `notFound` for an unknown id and `invalidArgument` when the run is
+    /// Writes the outcome of a run started with `beginRun`, with its error kinds, budgets and
+    /// latency histogram, in one transaction. Throws `notFound` for an unknown id and `invalidArgument` when the run is
     /// no longer `running` or the outcome is invalid.
     public func finishRun(id: Int64, outcome: RunOutcome) throws {
         try validate(outcome, step: "finishRun")
@@ -47,8 +48,8 @@ extension RunStore {
         }
     }
 
-    /// Stores a run that already finished, such as a one-shot CI run, in one transaction and
-    /// returns its id.
+    /// Stores a run that already finished, such as a one-shot CI run, with its error kinds, budgets
+    /// and latency histogram, in one transaction, and returns its id.
     public func insertCompletedRun(target: String, startedAt: Date, outcome: RunOutcome) throws -> Int64 {
         try validateTarget(target, step: "insertCompletedRun")
         try validate(outcome, step: "insertCompletedRun")
@@ -201,6 +202,13 @@ extension RunStore {
                     .integer(runID), .integer(Int64(position)), .text(budget.name), .optional(budget.actual),
                     .real(budget.limit), .text(budget.unit), .integer(budget.passed ? 1 : 0),
                 ]
+            )
+        }
+        // An empty histogram carries no percentile, so it is stored like a missing one.
+        if let histogram = outcome.latencyHistogram, histogram.count > 0 {
+            try connection.execute(
+                "INSERT INTO run_histograms (run_id, histogram) VALUES (?, ?)",
+                [.integer(runID), .blob(histogram.encoded())]
             )
         }
     }

@@ -7,6 +7,7 @@ enum SQLiteValue {
     case integer(Int64)
     case real(Double)
     case text(String)
+    case blob([UInt8])
 
     static func optional(_ value: Double?) -> SQLiteValue {
         value.map(SQLiteValue.real) ?? .null
@@ -208,6 +209,13 @@ final class Statement {
             code = sqlite3_bind_double(handle, index, number)
         case let .text(text):
             code = sqlite3_bind_text(handle, index, text, -1, csqlite_transient())
+        case let .blob(bytes) where bytes.isEmpty:
+            // An empty array may have no base address, and SQLite binds a nil pointer as NULL.
+            code = sqlite3_bind_zeroblob(handle, index, 0)
+        case let .blob(bytes):
+            code = bytes.withUnsafeBytes { buffer in
+                sqlite3_bind_blob64(handle, index, buffer.baseAddress, sqlite3_uint64(buffer.count), csqlite_transient())
+            }
         }
         guard code == SQLITE_OK else { throw connection.error(code: code, step: stepName) }
     }
@@ -252,6 +260,14 @@ final class Statement {
 
     func optionalDate(_ column: Int32) -> Date? {
         isNull(column) ? nil : date(column)
+    }
+
+    /// Returns the column's bytes, with NULL as an empty array.
+    func blob(_ column: Int32) -> [UInt8] {
+        // sqlite3_column_bytes must follow sqlite3_column_blob, which may convert the value first.
+        guard let bytes = sqlite3_column_blob(handle, column) else { return [] }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return Array(UnsafeRawBufferPointer(start: bytes, count: count))
     }
 
     /// Returns the column as text, with NULL as the empty string.

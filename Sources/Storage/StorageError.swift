@@ -16,6 +16,8 @@ public struct StorageError: Error, CustomStringConvertible, Sendable, Equatable 
         case invalidArgument
         /// The store was used after `close()`, or was asked to write after a read-only open.
         case unavailable
+        /// A stored value could not be decoded, such as a latency histogram blob that fails its checksum.
+        case corruptData
     }
 
     public let kind: Kind
@@ -51,6 +53,16 @@ public struct StorageError: Error, CustomStringConvertible, Sendable, Equatable 
             description += "; \(advice)"
         }
         return StorageError(kind: .sqlite, path: path, step: step, sqliteCode: code, description: description)
+    }
+
+    /// Builds the error for a stored latency histogram of run `runID` that `LatencyHistogram(decoding:)` rejected.
+    static func undecodableHistogram(path: String, step: String, runID: Int64, cause: Error) -> StorageError {
+        StorageError(
+            kind: .corruptData, path: path, step: step,
+            description: "run \(runID) in database \(path): invalid stored latency histogram (\(cause)); merged "
+                + "percentiles leave the run out, so delete its run_histograms row (run_id \(runID)) or restore the "
+                + "database from a backup"
+        )
     }
 
     private static func advice(forPrimaryCode code: Int32) -> String? {

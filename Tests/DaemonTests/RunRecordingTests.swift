@@ -14,6 +14,20 @@ final class RunRecordingTests: XCTestCase {
         XCTAssertEqual(streaming?.tokensPerSecond, StreamingReports.tokensPerSecond)
     }
 
+    func testOutcomeCarriesLatencyHistogram() {
+        var histogram = LatencyHistogram()
+        histogram.record(milliseconds: 200)
+        histogram.record(milliseconds: 400)
+        var report = StreamingReports.report(streaming: nil)
+        report.summary.latencyHistogram = histogram
+
+        XCTAssertEqual(RunRecording.outcome(of: report, finishedAt: Date()).latencyHistogram, histogram)
+    }
+
+    func testOutcomeWithoutHistogramIsNil() {
+        XCTAssertNil(RunRecording.outcome(of: StreamingReports.report(streaming: nil), finishedAt: Date()).latencyHistogram)
+    }
+
     func testOutcomeWithoutStreamingIsNil() {
         let report = StreamingReports.report(streaming: nil)
 

@@ -1,4 +1,5 @@
 import Foundation
+import Measurement
 import XCTest
 @testable import Storage
 
@@ -178,7 +179,7 @@ final class MigratorTests: XCTestCase {
         let upgraded = try RunStore(path: path)
         defer { upgraded.close() }
 
-        XCTAssertEqual(try upgraded.schemaVersion(), 2)
+        XCTAssertEqual(try upgraded.schemaVersion(), RunStore.supportedSchemaVersion)
         XCTAssertEqual(try upgraded.textForTest("SELECT name FROM schema_migrations WHERE version = 2"), "streaming_metrics")
         let runs = try upgraded.runs(RunQuery(target: "chat"))
         XCTAssertEqual(runs.map(\.id), [2, 1])
@@ -203,6 +204,54 @@ final class MigratorTests: XCTestCase {
         let id = try upgraded.insertCompletedRun(target: "chat", startedAt: time(0), outcome: outcome)
 
         XCTAssertEqual(try upgraded.run(id: id)?.streaming, outcome.streaming)
+    }
+
+    func testVersionTwoDatabaseUpgradesKeepingRuns() throws {
+        let path = directory.path("runs.db")
+        let versionTwo = try RunStore(path: path, readOnly: false, migrations: Array(Migration.embedded[0..<2]))
+        XCTAssertEqual(try versionTwo.schemaVersion(), 2)
+        try versionTwo.executeForTest("""
+            INSERT INTO runs (target, started_at, finished_at, status, requests, succeeded, failed, p50_ms, p95_ms,
+                              p99_ms, mean_ms, min_ms, max_ms, report_json, ttft_p50_ms, ttft_p95_ms, ttft_p99_ms)
+            VALUES ('chat', 1700000000, 1700000010, 'failed', 10, 9, 1, 80, 120.5, 250, 90, 12, 300, '{}', 5, 6, 7);
+            INSERT INTO run_budgets (run_id, position, name, actual, limit_value, unit, passed)
+            VALUES (1, 0, 'p95', 120.5, 100, 'ms', 0);
+            INSERT INTO runs (target, started_at, status) VALUES ('chat', 1700000060, 'running');
+            """)
+        versionTwo.close()
+
+        let upgraded = try RunStore(path: path)
+        defer { upgraded.close() }
+
+        XCTAssertEqual(try upgraded.schemaVersion(), 3)
+        XCTAssertEqual(try upgraded.textForTest("SELECT name FROM schema_migrations WHERE version = 3"), "latency_histograms")
+        let old = try XCTUnwrap(upgraded.run(id: 1))
+        XCTAssertEqual(old.status, .failed)
+        XCTAssertEqual(old.latency?.p99, 250)
+        XCTAssertEqual(old.streaming?.timeToFirstToken, LatencyPercentiles(p50: 5, p95: 6, p99: 7))
+        XCTAssertEqual(old.budgets.map(\.name), ["p95"])
+        XCTAssertNil(old.latencyHistogram)
+        XCTAssertNil(old.latencyHistogramError)
+        XCTAssertEqual(try upgraded.runs(RunQuery(target: "chat")).map(\.status), [.running, .failed])
+        XCTAssertNil(try upgraded.mergedLatency(target: "chat", since: time(-10), until: time(100)))
+        XCTAssertEqual(try upgraded.integrityCheck(), "ok")
+    }
+
+    func testUpgradedRunningRunStoresHistogram() throws {
+        let path = directory.path("runs.db")
+        let versionTwo = try RunStore(path: path, readOnly: false, migrations: Array(Migration.embedded[0..<2]))
+        let id = try versionTwo.beginRun(target: "chat", startedAt: time(0))
+        versionTwo.close()
+
+        let upgraded = try RunStore(path: path)
+        defer { upgraded.close() }
+        var histogram = LatencyHistogram()
+        histogram.record(milliseconds: 42)
+        var outcome = sampleOutcome()
+        outcome.latencyHistogram = histogram
+        try upgraded.finishRun(id: id, outcome: outcome)
+
+        XCTAssertEqual(try upgraded.run(id: id)?.latencyHistogram, histogram)
     }
 
     func testForeignKeyViolationRollsBackMigration() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Measurement
 import XCTest
 @testable import Storage
 
@@ -97,6 +98,98 @@ final class TrendTests: XCTestCase {
         XCTAssertEqual(buckets.map(\.max), [400])
         let rates = try store.trend(target: "chat", metric: .tokensPerSecond, bucketSeconds: 3600, since: hour(0), until: hour(1))
         XCTAssertEqual(rates.map(\.median), [40])
+    }
+
+    /// Stores a run whose latency summary and histogram both come from `milliseconds`.
+    private func storeMeasuredRun(at start: Date, _ milliseconds: [Double]) throws {
+        var histogram = LatencyHistogram()
+        for value in milliseconds {
+            histogram.record(milliseconds: value)
+        }
+        let distribution = try XCTUnwrap(histogram.distribution())
+        var outcome = sampleOutcome(finishedAt: start)
+        outcome.latency = LatencySummary(p50: distribution.p50, p95: distribution.p95, p99: distribution.p99,
+                                         mean: distribution.mean, min: distribution.min, max: distribution.max)
+        outcome.latencyHistogram = histogram
+        _ = try store.insertCompletedRun(target: "chat", startedAt: start, outcome: outcome)
+    }
+
+    func testMergedPercentileOverAllRequests() throws {
+        // One run of 99 requests at 2 ms and one run of a single 900 ms request. Over all 100
+        // requests the nearest-rank p99 is rank 99, a 2 ms request, and only p100 is slow. The
+        // per-run p99 values are 2 and 900, so their median is 451, which no request took.
+        // Values under 2.048 ms fall in 1 µs sub-buckets, so the histogram reports them exactly.
+        try storeMeasuredRun(at: hour(0.1), Array(repeating: 2, count: 99))
+        try storeMeasuredRun(at: hour(0.2), [900])
+
+        let p99 = try store.trend(target: "chat", metric: .p99, bucketSeconds: 3600, since: hour(0), until: hour(1))
+        let window = try XCTUnwrap(store.mergedLatency(target: "chat", since: hour(0), until: hour(1)))
+
+        XCTAssertEqual(p99.count, 1)
+        XCTAssertEqual(p99.first?.merged, 2)
+        XCTAssertEqual(p99.first?.median, 451)
+        XCTAssertEqual(p99.first?.min, 2)
+        XCTAssertEqual(p99.first?.max, 900)
+        XCTAssertEqual(p99.first?.mergedRunCount, 2)
+        XCTAssertEqual(p99.first?.undecodableHistogramRunIDs, [])
+        XCTAssertEqual(window.p99, 2)
+        XCTAssertEqual(window.max, 900)
+        XCTAssertEqual(window.count, 100)
+    }
+
+    func testMergedValuePerMetric() throws {
+        try storeMeasuredRun(at: hour(0.1), Array(repeating: 2, count: 99))
+        try storeMeasuredRun(at: hour(0.2), [900])
+        let expected: [(TrendMetric, Double?)] = [
+            (.p50, 2), (.p95, 2), (.p99, 2), (.mean, (99 * 2 + 900) / 100),
+            (.errorRate, nil), (.throughput, nil), (.ttftP95, nil),
+        ]
+
+        for (metric, value) in expected {
+            let buckets = try store.trend(target: "chat", metric: metric, bucketSeconds: 3600, since: hour(0), until: hour(1))
+            XCTAssertEqual(buckets.first?.merged, value, metric.rawValue)
+        }
+    }
+
+    func testMergedPerBucket() throws {
+        try storeMeasuredRun(at: hour(0.5), [1, 1, 1, 5])
+        try storeMeasuredRun(at: hour(1.5), [3])
+        // A run without a histogram counts in the bucket but not in the merge.
+        try storeRun(at: hour(1.6), status: .passed, p95: 700)
+
+        let buckets = try store.trend(target: "chat", metric: .p95, bucketSeconds: 3600, since: hour(0), until: hour(2))
+
+        XCTAssertEqual(buckets.map(\.merged), [5, 3])
+        XCTAssertEqual(buckets.map(\.runCount), [1, 2])
+        XCTAssertEqual(buckets.map(\.mergedRunCount), [1, 1])
+        XCTAssertEqual(buckets.map(\.median), [5, 351.5])
+    }
+
+    func testTrendWithWindowMatchesSeparateCalls() throws {
+        try storeMeasuredRun(at: hour(0.5), [1, 1, 1, 5])
+        try storeMeasuredRun(at: hour(1.5), [3, 700])
+        try storeRun(at: hour(1.6), status: .passed, p95: 700)
+
+        for metric in [TrendMetric.p99, .errorRate] {
+            let combined = try store.trendWithMergedLatency(target: "chat", metric: metric, bucketSeconds: 3600,
+                                                            since: hour(0), until: hour(2))
+            let buckets = try store.trend(target: "chat", metric: metric, bucketSeconds: 3600, since: hour(0), until: hour(2))
+            let window = try store.mergedLatency(target: "chat", since: hour(0), until: hour(2))
+
+            XCTAssertEqual(combined.buckets, buckets, metric.rawValue)
+            XCTAssertEqual(combined.window, window, metric.rawValue)
+            XCTAssertEqual(combined.window?.count, 6, metric.rawValue)
+            XCTAssertEqual(combined.window?.max, 700, metric.rawValue)
+        }
+    }
+
+    func testTrendWithoutHistogramsHasNoMergedValue() throws {
+        try storeHandMadeData()
+
+        let buckets = try store.trend(target: "chat", metric: .p95, bucketSeconds: 3600, since: hour(0), until: hour(5))
+
+        XCTAssertEqual(buckets.map(\.merged), [nil, nil, nil, nil])
+        XCTAssertEqual(buckets.map(\.mergedRunCount), [0, 0, 0, 0])
     }
 
     func testTrendBucketsAlignToEpoch() throws {

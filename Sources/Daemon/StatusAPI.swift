@@ -155,6 +155,10 @@ final class StatusAPI: @unchecked Sendable {
         guard let target = request.queryValue("target"), !target.isEmpty else {
             throw QueryError("missing target: add ?target=NAME")
         }
+        // A target that is neither configured nor stored is a typo, not an empty history.
+        if !source.targets.contains(where: { $0.name == target }), !(try store.targetNames()).contains(target) {
+            return .error(status: 404, message: "no target named \(target); see /status for the configured targets")
+        }
         let metricName = request.queryValue("metric") ?? "p95"
         guard let metric = TrendMetric(rawValue: metricName) else {
             throw QueryError("invalid metric \"\(metricName)\": expected one of \(TrendMetric.allCases.map(\.rawValue).joined(separator: ", "))")

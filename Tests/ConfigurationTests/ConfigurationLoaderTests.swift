@@ -582,7 +582,7 @@ final class ConfigurationLoaderTests: XCTestCase {
         let text = "targets:\n  - name: chat\n    url: ftp://example.invalid\n    schedule: every 1m\n    headers: {\"Bad Name\": x}\n"
 
         XCTAssertEqual(try issues(text), [
-            "FILE:3: targets[chat].url: invalid value \"ftp://example.invalid\": expected an http:// or https:// URL with a host, such as http://localhost:8000",
+            "FILE:3: targets[chat].url: invalid value \"ftp://example.invalid\": expected an http:// or https:// URL with a host (and a port from 1 to 65535), such as http://localhost:8000",
             "FILE:5: targets[chat].headers.Bad Name: invalid header \"Bad Name\": expected a header name of letters, digits and -, such as X-Team",
         ])
     }

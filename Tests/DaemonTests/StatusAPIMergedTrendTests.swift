@@ -82,10 +82,8 @@ final class StatusAPIMergedTrendTests: XCTestCase {
         XCTAssertEqual(bucket?["median"]?.doubleValue, 400)
     }
 
-    func testEmptyWindowIsNull() throws {
-        let document = try trend("target=nobody&metric=p95")
-
-        XCTAssertEqual(document["window"], .null)
-        XCTAssertEqual(document["buckets"]?.arrayValue?.count, 0)
+    func testUnknownTargetIsNotFound() throws {
+        let response = try LoopbackHTTPClient.request(port: fixture.port, path: "/trend?bucket=1h&\(window)&target=nobody")
+        XCTAssertEqual(response.status, 404, response.text)
     }
 }

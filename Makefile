@@ -22,8 +22,9 @@ build: deps
 demo: build
 	$(BIN) demo
 
+# Every test is XCTest; without Swift Testing the run does not end on an empty "0 tests" summary.
 test: deps
-	$(SWIFT) test
+	$(SWIFT) test --disable-swift-testing
 
 # Regenerates Sources/Storage/EmbeddedMigrations.swift after a change in Migrations/*.sql.
 migrations:

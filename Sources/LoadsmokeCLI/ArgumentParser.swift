@@ -1,4 +1,5 @@
 import Foundation
+import SmokeRunner
 
 /// One option of a command: a flag (no value) or an option that takes a value.
 struct OptionSpec {
@@ -182,5 +183,43 @@ extension ParsedArguments {
             throw UsageError(message: "invalid value \"\(text)\" for --\(name): expected \(unitHint)", command: command)
         }
         return number
+    }
+}
+
+/// The result of reading a command's arguments: arguments to run with, or the exit code after `--help` was printed
+/// or an invalid argument was reported.
+enum ParseOutcome {
+    case run(ParsedArguments)
+    case exit(Int32)
+}
+
+extension CommandSpec {
+    /// Parses `arguments`, printing the help text for `--help` and one `error:` line for an invalid argument.
+    func parse(_ arguments: [String], console: Console) -> ParseOutcome {
+        do {
+            let parsed = try ArgumentParser.parse(arguments, for: self)
+            if parsed.isHelpRequested {
+                console.out(helpText)
+                return .exit(ExitCode.success)
+            }
+            return .run(parsed)
+        } catch {
+            return .exit(console.usageFailure(error, command: name))
+        }
+    }
+}
+
+extension Console {
+    /// Prints a usage or input problem as one `error:` line with a pointer to `--help`, and returns exit code 2.
+    func usageFailure(_ error: Error, command: String?) -> Int32 {
+        switch error {
+        case let usage as UsageError:
+            self.error(usage.description)
+        case let option as SmokeOptionsError:
+            self.error(UsageError(message: option.description, command: command).description)
+        default:
+            self.error("error: \(error)")
+        }
+        return ExitCode.usage
     }
 }

@@ -24,23 +24,18 @@ enum DaemonCommand {
 
     static func execute(_ arguments: [String], console: Console) -> Int32 {
         let parsed: ParsedArguments
+        switch spec.parse(arguments, console: console) {
+        case let .run(arguments): parsed = arguments
+        case let .exit(code): return code
+        }
         let grace: Double
         do {
-            parsed = try ArgumentParser.parse(arguments, for: spec)
-            if parsed.isHelpRequested {
-                console.out(spec.helpText)
-                return ExitCode.success
-            }
             guard parsed.has("config") else {
                 throw UsageError(message: "missing --config FILE", command: spec.name)
             }
             grace = try parsed.duration("shutdown-grace", command: spec.name, allowsZero: true) ?? 10
-        } catch let error as UsageError {
-            console.error(error.description)
-            return ExitCode.usage
         } catch {
-            console.error("error: \(error)")
-            return ExitCode.usage
+            return console.usageFailure(error, command: spec.name)
         }
 
         let path = parsed.value("config")!
@@ -86,18 +81,9 @@ enum CheckConfigCommand {
 
     static func execute(_ arguments: [String], console: Console) -> Int32 {
         let parsed: ParsedArguments
-        do {
-            parsed = try ArgumentParser.parse(arguments, for: spec)
-        } catch let error as UsageError {
-            console.error(error.description)
-            return ExitCode.usage
-        } catch {
-            console.error("error: \(error)")
-            return ExitCode.usage
-        }
-        if parsed.isHelpRequested {
-            console.out(spec.helpText)
-            return ExitCode.success
+        switch spec.parse(arguments, console: console) {
+        case let .run(arguments): parsed = arguments
+        case let .exit(code): return code
         }
         let path = parsed.positionals[0]
         guard let configuration = DaemonCommand.loadConfiguration(path, console: console) else { return ExitCode.usage }
@@ -170,12 +156,12 @@ enum ScheduleCommand {
     )
 
     static func execute(_ arguments: [String], console: Console) -> Int32 {
+        let parsed: ParsedArguments
+        switch spec.parse(arguments, console: console) {
+        case let .run(arguments): parsed = arguments
+        case let .exit(code): return code
+        }
         do {
-            let parsed = try ArgumentParser.parse(arguments, for: spec)
-            if parsed.isHelpRequested {
-                console.out(spec.helpText)
-                return ExitCode.success
-            }
             let expression = parsed.positionals[0]
             let count = try parsed.integer("next", command: spec.name) ?? 5
             guard count <= 10_000 else {
@@ -198,12 +184,8 @@ enum ScheduleCommand {
             let dates = schedule.nextFireDates(after: from, in: timeZone, count: count, anchor: from)
             console.out(dates.map { ISO8601Text.format($0, timeZone: timeZone) + "\n" }.joined())
             return ExitCode.success
-        } catch let error as UsageError {
-            console.error(error.description)
-            return ExitCode.usage
         } catch {
-            console.error("error: \(error)")
-            return ExitCode.usage
+            return console.usageFailure(error, command: spec.name)
         }
     }
 }
@@ -227,12 +209,11 @@ enum HistoryCommand {
     static func execute(_ arguments: [String], console: Console) -> Int32 {
         var query = RunQuery(limit: 20)
         let parsed: ParsedArguments
+        switch spec.parse(arguments, console: console) {
+        case let .run(arguments): parsed = arguments
+        case let .exit(code): return code
+        }
         do {
-            parsed = try ArgumentParser.parse(arguments, for: spec)
-            if parsed.isHelpRequested {
-                console.out(spec.helpText)
-                return ExitCode.success
-            }
             guard parsed.has("db") else { throw UsageError(message: "missing --db FILE", command: spec.name) }
             query.target = parsed.value("target")
             if let since = parsed.value("since") {
@@ -252,12 +233,8 @@ enum HistoryCommand {
                 }
                 query.limit = limit
             }
-        } catch let error as UsageError {
-            console.error(error.description)
-            return ExitCode.usage
         } catch {
-            console.error("error: \(error)")
-            return ExitCode.usage
+            return console.usageFailure(error, command: spec.name)
         }
 
         let path = parsed.value("db")!

@@ -76,20 +76,16 @@ enum ServeDemoCommand {
     }
 
     static func execute(_ arguments: [String], console: Console) -> Int32 {
+        let parsed: ParsedArguments
+        switch spec.parse(arguments, console: console) {
+        case let .run(arguments): parsed = arguments
+        case let .exit(code): return code
+        }
         let options: DemoOptions
         do {
-            let parsed = try ArgumentParser.parse(arguments, for: spec)
-            if parsed.isHelpRequested {
-                console.out(spec.helpText)
-                return ExitCode.success
-            }
             options = try self.options(from: parsed, command: spec.name)
-        } catch let error as UsageError {
-            console.error(error.description)
-            return ExitCode.usage
         } catch {
-            console.error("error: \(error)")
-            return ExitCode.usage
+            return console.usageFailure(error, command: spec.name)
         }
 
         let service: DemoChatService
@@ -133,18 +129,9 @@ enum DemoCommand {
 
     static func execute(_ arguments: [String], console: Console) -> Int32 {
         let parsed: ParsedArguments
-        do {
-            parsed = try ArgumentParser.parse(arguments, for: spec)
-        } catch let error as UsageError {
-            console.error(error.description)
-            return ExitCode.usage
-        } catch {
-            console.error("error: \(error)")
-            return ExitCode.usage
-        }
-        if parsed.isHelpRequested {
-            console.out(spec.helpText)
-            return ExitCode.success
+        switch spec.parse(arguments, console: console) {
+        case let .run(arguments): parsed = arguments
+        case let .exit(code): return code
         }
 
         let service: DemoChatService

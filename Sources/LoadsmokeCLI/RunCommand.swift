@@ -222,28 +222,21 @@ enum RunCommand {
 
     /// Runs the command and returns the exit code.
     static func execute(_ arguments: [String], console: Console) -> Int32 {
+        let parsed: ParsedArguments
+        switch spec.parse(arguments, console: console) {
+        case let .run(arguments): parsed = arguments
+        case let .exit(code): return code
+        }
         let invocation: Invocation
         let run: SmokeRun
         var store: RunStore?
         do {
-            let parsed = try ArgumentParser.parse(arguments, for: spec)
-            if parsed.isHelpRequested {
-                console.out(spec.helpText)
-                return ExitCode.success
-            }
             invocation = try self.invocation(from: parsed, environment: ProcessInfo.processInfo.environment)
             run = try SmokeRun.prepare(invocation.options)
             if let path = invocation.outputPath { try ReportFile.checkWritable(path) }
             if let path = invocation.storePath { store = try RunStoreOpening.open(path) }
-        } catch let error as UsageError {
-            console.error(error.description)
-            return ExitCode.usage
-        } catch let error as SmokeOptionsError {
-            console.error(UsageError(message: error.description, command: spec.name).description)
-            return ExitCode.usage
         } catch {
-            console.error("error: \(error)")
-            return ExitCode.usage
+            return console.usageFailure(error, command: spec.name)
         }
         return SmokeSession(run: run, invocation: invocation, console: console, store: store).start()
     }

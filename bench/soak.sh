@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the daemon for a bounded time against the built-in demo API on 127.0.0.1, with two targets firing every
-# second and retention short enough that pruning runs, and prints its resident memory over time, the run count, the
-# errors logged and the database's integrity check. Memory that keeps growing here would grow for months in service.
+# Runs the daemon for a bounded time against the built-in demo API on 127.0.0.1. Two targets fire every second and
+# the retention is short enough that pruning runs. It prints the daemon's resident memory over time, the run count,
+# the errors logged and the database's integrity check: memory that keeps growing here would grow for months in
+# service.
 #
 # Environment: SOAK_SECONDS [120] how long the daemon runs; BENCH_SKIP_BUILD [0] 1 uses the existing release build.
 set -euo pipefail

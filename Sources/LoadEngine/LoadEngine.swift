@@ -52,6 +52,15 @@ public final class LoadEngine {
     /// Request bodies in stable memory: CURLOPT_POSTFIELDS points into them without copying.
     private let bodyBuffers: [UnsafeMutableRawBufferPointer]
     private var transfers: [Transfer] = []
+    // Plan facts read for every request, kept apart from `plan` so the hot path copies no struct and retains nothing.
+    private let bodyLengths: [Int]
+    private let bodyIndex: (@Sendable (Int) -> Int)?
+    private let bodyProvider: (@Sendable (Int) -> [UInt8])?
+    private let isBodylessMethod: Bool
+    private let isOpenLoop: Bool
+    private let expectedStatuses: StatusMatcher?
+    private let hasBodyOrHeaderChecks: Bool
+    private let needsJSONBody: Bool
     /// The fallback field as a JSON Pointer, computed once rather than per response.
     private lazy var fallbackPointer = plan.fallbackSignal.bodyPointer
     /// The quoted last token of the fallback field's pointer, as it appears in a JSON body.
@@ -78,6 +87,14 @@ public final class LoadEngine {
         headerLines = lines
         headerList = try CurlHeaderList(lines)
 
+        bodyLengths = plan.bodies.map(\.count)
+        bodyIndex = plan.bodyIndex
+        bodyProvider = plan.bodyProvider
+        isBodylessMethod = LoadEngine.bodylessMethods.contains(plan.method)
+        isOpenLoop = plan.pacing != .closed
+        expectedStatuses = plan.checks.expectedStatuses
+        hasBodyOrHeaderChecks = !plan.checks.jsonFieldPointers.isEmpty || !plan.checks.headers.isEmpty
+        needsJSONBody = !plan.checks.jsonFieldPointers.isEmpty
         bodyBuffers = plan.bodies.map { body in
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(body.count, 1), alignment: 1)
             buffer.copyBytes(from: body)
@@ -277,9 +294,9 @@ public final class LoadEngine {
     /// Sets the body and per-request headers of request `index`.
     private func prepareRequest(_ transfer: Transfer, index: Int) throws {
         let handle = transfer.handle
-        if let provider = plan.bodyProvider {
+        if let provider = bodyProvider {
             let body = provider(index)
-            if body.isEmpty && LoadEngine.bodylessMethods.contains(plan.method) {
+            if body.isEmpty && isBodylessMethod {
                 try check(ccurl_easy_setopt_long(handle, CURLOPT_HTTPGET, 1), "CURLOPT_HTTPGET")
             } else {
                 // COPYPOSTFIELDS copies the bytes, so the body array need not outlive this call.
@@ -290,9 +307,9 @@ public final class LoadEngine {
             }
         } else {
             // Pre-encoded bodies: curl reads them in place, so nothing is copied or allocated per request.
-            let bodyNumber = (plan.bodyIndex?(index) ?? index) % bodyBuffers.count
-            let bodyLength = plan.bodies[bodyNumber].count
-            if bodyLength == 0 && LoadEngine.bodylessMethods.contains(plan.method) {
+            let bodyNumber = (bodyIndex?(index) ?? index) % bodyBuffers.count
+            let bodyLength = bodyLengths[bodyNumber]
+            if bodyLength == 0 && isBodylessMethod {
                 try check(ccurl_easy_setopt_long(handle, CURLOPT_HTTPGET, 1), "CURLOPT_HTTPGET")
             } else {
                 try check(ccurl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bodyLength)), "CURLOPT_POSTFIELDSIZE_LARGE")
@@ -364,7 +381,7 @@ public final class LoadEngine {
         } else if let decoder = transfer.decoder, code == CURLE_PARTIAL_FILE || code == CURLE_RECV_ERROR {
             // The connection broke after the stream had started: the answer was cut off mid-way.
             failure = RequestFailure(kind: .stream, message: "stream cut off after \(decoder.eventCount) events: \(transfer.errorMessage)")
-        } else if let expected = plan.checks.expectedStatuses, code == CURLE_OK {
+        } else if let expected = expectedStatuses, code == CURLE_OK {
             if !expected.matches(status) {
                 failure = status >= 400
                     ? FailureClassifier.classify(curlCode: code, status: status, curlMessage: "")
@@ -378,14 +395,14 @@ public final class LoadEngine {
         // the fallback and check results exact while sparing the parse for most answers.
         var document: JSONValue?
         if failure == nil, transfer.decoder == nil, !transfer.isBodyTruncated,
-           !plan.checks.jsonFieldPointers.isEmpty || transfer.body.containsSubsequence(fallbackKeyBytes),
+           needsJSONBody || transfer.body.containsSubsequence(fallbackKeyBytes),
            transfer.body.first(where: { $0 > 0x20 }) == UInt8(ascii: "{") {
             document = try? JSONValue.parse(transfer.body)
         }
         if failure == nil {
             failure = streamFailure(transfer)
         }
-        if failure == nil {
+        if failure == nil, hasBodyOrHeaderChecks {
             let reasons = plan.checks.failedReasons(body: document, isBodyComplete: !transfer.isBodyTruncated, responseHeaders: transfer.headers)
             if let first = reasons.first { failure = RequestFailure(kind: .check, message: first, reasons: reasons) }
         }
@@ -394,7 +411,6 @@ public final class LoadEngine {
         let isFallback = failure == nil && (transfer.isFallbackHeader || bodyFallback)
         // A stream cut off by the engine has no curl total; its service time ends at the cut.
         let serviceTime = max(0, transfer.abortReason != nil ? (now - transfer.startTime) * 1000 - preTransfer / 1000 : (total - preTransfer) / 1000)
-        let isOpenLoop = plan.pacing != .closed
         // Open loop: the wait between the due time and the actual send belongs to the latency.
         let latency = isOpenLoop ? serviceTime + max(0, transfer.startTime - transfer.dueTime) * 1000 : serviceTime
         return RequestResult(

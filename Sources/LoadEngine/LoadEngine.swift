@@ -118,10 +118,7 @@ public final class LoadEngine {
     }
 
     private func makeTransfer() throws -> Transfer {
-        let transfer = try Transfer(
-            maxBodyBytes: plan.maxBodyBytes, fallbackSignal: plan.fallbackSignal,
-            keepsHeaders: !plan.checks.headers.isEmpty, streamFormat: plan.stream
-        )
+        let transfer = try Transfer(maxBodyBytes: plan.maxBodyBytes, fallbackSignal: plan.fallbackSignal, streamFormat: plan.stream)
         try configure(transfer)
         return transfer
     }
@@ -151,8 +148,6 @@ public final class LoadEngine {
         try check(ccurl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(max(1, (plan.timeoutSeconds * 1000).rounded(.up)))), "CURLOPT_TIMEOUT_MS")
         try check(ccurl_easy_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, transferWriteCallback), "CURLOPT_WRITEFUNCTION")
         try check(ccurl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context), "CURLOPT_WRITEDATA")
-        try check(ccurl_easy_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, transferHeaderCallback), "CURLOPT_HEADERFUNCTION")
-        try check(ccurl_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, context), "CURLOPT_HEADERDATA")
         try check(ccurl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, transfer.errorBuffer), "CURLOPT_ERRORBUFFER")
         try check(ccurl_easy_setopt_pointer(handle, CURLOPT_PRIVATE, context), "CURLOPT_PRIVATE")
         // Accept compressed bodies when the server offers them, as clients of a chat API do.
@@ -403,12 +398,12 @@ public final class LoadEngine {
             failure = streamFailure(transfer)
         }
         if failure == nil, hasBodyOrHeaderChecks {
-            let reasons = plan.checks.failedReasons(body: document, isBodyComplete: !transfer.isBodyTruncated, responseHeaders: transfer.headers)
+            let reasons = plan.checks.failedReasons(body: document, isBodyComplete: !transfer.isBodyTruncated, responseHeader: transfer.responseHeader)
             if let first = reasons.first { failure = RequestFailure(kind: .check, message: first, reasons: reasons) }
         }
 
         let bodyFallback = document?.value(atPointer: fallbackPointer) == .bool(true) || transfer.decoder?.isFallback == true
-        let isFallback = failure == nil && (transfer.isFallbackHeader || bodyFallback)
+        let isFallback = failure == nil && (bodyFallback || transfer.hasFallbackHeader)
         // A stream cut off by the engine has no curl total; its service time ends at the cut.
         let serviceTime = max(0, transfer.abortReason != nil ? (now - transfer.startTime) * 1000 - preTransfer / 1000 : (total - preTransfer) / 1000)
         // Open loop: the wait between the due time and the actual send belongs to the latency.
@@ -431,7 +426,8 @@ public final class LoadEngine {
     private func streamFailure(_ transfer: Transfer) -> RequestFailure? {
         guard plan.stream != nil else { return nil }
         guard let decoder = transfer.decoder else {
-            let type = transfer.contentType.isEmpty ? "none" : transfer.contentType
+            let contentType = transfer.readContentType()
+            let type = contentType.isEmpty ? "none" : contentType
             return RequestFailure(kind: .stream, message: "expected a stream (text/event-stream or JSON lines), got Content-Type \(type)")
         }
         if let error = decoder.errorMessage { return RequestFailure(kind: .stream, message: error) }

@@ -54,11 +54,11 @@ public struct ResponseChecks: Sendable {
     }
 
     /// Every failed body or header check, as reasons such as `missing non-empty string at /answer`; empty when all pass.
-    func failedReasons(body: JSONValue?, isBodyComplete: Bool, responseHeaders: [(name: String, value: String)]) -> [String] {
+    /// - Parameter responseHeader: the response's value of a header name, matched case-insensitively.
+    func failedReasons(body: JSONValue?, isBodyComplete: Bool, responseHeader: (String) -> String?) -> [String] {
         var reasons: [String] = []
         for (name, expected) in headers {
-            let lower = name.lowercased()
-            if let actual = responseHeaders.last(where: { $0.name == lower })?.value {
+            if let actual = responseHeader(name) {
                 if let expected, actual.caseInsensitiveCompare(expected) != .orderedSame {
                     reasons.append("header \(name) is \"\(actual.prefix(80))\", expected \"\(expected)\"")
                 }

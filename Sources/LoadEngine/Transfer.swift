@@ -7,20 +7,13 @@ final class Transfer {
     let handle: UnsafeMutableRawPointer
     let maxBodyBytes: Int
     let fallbackSignal: FallbackSignal
-    /// The fallback header name in lower case, compared against each response header line.
-    let fallbackHeader: [UInt8]
-    /// Keep every response header, for header checks.
-    let keepsHeaders: Bool
     /// Set when responses must be streams.
     let streamFormat: StreamFormat?
 
     var requestIndex = 0
     var body: [UInt8] = []
     var bodyBytes = 0
-    var isFallbackHeader = false
     var contentType = ""
-    /// Response headers with lower-case names, kept only when `keepsHeaders`.
-    var headers: [(name: String, value: String)] = []
     var decoder: StreamDecoder?
     /// Monotonic seconds when the request was added to the multi handle.
     var startTime = 0.0
@@ -40,13 +33,11 @@ final class Transfer {
     /// curl writes its error text here; it must stay allocated while the handle exists.
     let errorBuffer: UnsafeMutablePointer<CChar>
 
-    init(maxBodyBytes: Int, fallbackSignal: FallbackSignal, keepsHeaders: Bool, streamFormat: StreamFormat?) throws {
+    init(maxBodyBytes: Int, fallbackSignal: FallbackSignal, streamFormat: StreamFormat?) throws {
         guard let handle = curl_easy_init() else { throw CurlError(description: "curl_easy_init failed") }
         self.handle = handle
         self.maxBodyBytes = maxBodyBytes
         self.fallbackSignal = fallbackSignal
-        fallbackHeader = Array(fallbackSignal.headerName.lowercased().utf8)
-        self.keepsHeaders = keepsHeaders
         self.streamFormat = streamFormat
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -63,9 +54,7 @@ final class Transfer {
         self.requestIndex = requestIndex
         body.removeAll(keepingCapacity: true)
         bodyBytes = 0
-        isFallbackHeader = false
         contentType = ""
-        headers.removeAll(keepingCapacity: true)
         decoder = nil
         startTime = time
         lastBodyTime = 0
@@ -84,6 +73,9 @@ final class Transfer {
         if streamFormat != nil {
             let now = monotonicSeconds()
             lastBodyTime = now
+            if decoder == nil {
+                contentType = readContentType()
+            }
             if decoder == nil, let framing = StreamFraming.forContentType(contentType) {
                 decoder = StreamDecoder(framing: framing, format: streamFormat!, fallbackPointer: fallbackSignal.bodyPointer, maxLineBytes: maxBodyBytes)
             }
@@ -96,48 +88,31 @@ final class Transfer {
         if room > 0 { body.append(contentsOf: data.prefix(room)) }
     }
 
-    /// Reads one raw header line (`Name: value\r\n`): the fallback header, Content-Type and, when kept, every header.
-    /// Names are compared as bytes, so a header nobody asked for costs no String; this runs for every header line of
-    /// every response.
-    func receiveHeaderLine(_ line: UnsafeRawBufferPointer) {
-        // A new status line starts a new header block (after 100 Continue), which replaces the previous one.
-        if line.starts(with: "HTTP/".utf8) {
-            isFallbackHeader = false
-            contentType = ""
-            headers.removeAll(keepingCapacity: true)
-            return
+    /// The last value of response header `name` in the final response (after any 100 Continue), through curl's
+    /// header API (curl 7.84 and later), so no callback runs for every header line.
+    func responseHeader(_ name: String) -> String? {
+        var header: UnsafeMutablePointer<curl_header>?
+        guard curl_easy_header(handle, name, 0, UInt32(CURLH_HEADER), -1, &header) == CURLHE_OK, let first = header else {
+            return nil
         }
-        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
-        let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
-        let isFallbackName = Transfer.equalsIgnoringCase(name, fallbackHeader)
-        let isContentType = streamFormat != nil && Transfer.equalsIgnoringCase(name, Transfer.contentTypeName)
-        guard isFallbackName || isContentType || keepsHeaders else { return }
-
-        let value = Transfer.trimmedText(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))
-        if isFallbackName, fallbackSignal.headerMeansFallback(value) { isFallbackHeader = true }
-        if isContentType { contentType = value }
-        if keepsHeaders { headers.append((name: String(decoding: name, as: UTF8.self).lowercased(), value: value)) }
+        let amount = first.pointee.amount
+        if amount > 1, curl_easy_header(handle, name, amount - 1, UInt32(CURLH_HEADER), -1, &header) != CURLHE_OK {
+            return nil
+        }
+        guard let value = header?.pointee.value else { return nil }
+        return String(cString: value).trimmingCharacters(in: .whitespaces)
     }
 
-    private static let contentTypeName = Array("content-type".utf8)
-
-    /// Compares ASCII bytes with a lower-case name, ignoring the case of `bytes`.
-    private static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercaseName: [UInt8]) -> Bool {
-        guard bytes.count == lowercaseName.count else { return false }
-        for (byte, expected) in zip(bytes, lowercaseName) {
-            let lower = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
-            if lower != expected { return false }
-        }
-        return true
+    /// The response's Content-Type, available once the headers are in.
+    func readContentType() -> String {
+        var value: UnsafeMutablePointer<CChar>?
+        guard ccurl_easy_getinfo_pointer(handle, CURLINFO_CONTENT_TYPE, &value) == CURLE_OK, let value else { return "" }
+        return String(cString: value)
     }
 
-    /// The bytes as text without leading and trailing spaces, tabs, CR and LF.
-    private static func trimmedText(_ bytes: UnsafeRawBufferPointer) -> String {
-        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
-        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[first...last]), as: UTF8.self)
+    /// Whether the fallback header reports fallback.
+    var hasFallbackHeader: Bool {
+        responseHeader(fallbackSignal.headerName).map(fallbackSignal.headerMeansFallback) ?? false
     }
 }
 
@@ -147,14 +122,5 @@ let transferWriteCallback: ccurl_data_callback = { data, size, count, userdata i
     guard let data, let userdata else { return length }
     let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
     transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: length))
-    return length
-}
-
-/// curl header callback: called once per header line, status line included.
-let transferHeaderCallback: ccurl_data_callback = { data, size, count, userdata in
-    let length = size * count
-    guard let data, let userdata else { return length }
-    let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
-    transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: length))
     return length
 }

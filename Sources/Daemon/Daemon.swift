@@ -73,8 +73,10 @@ public final class Daemon: DaemonStatusSource, @unchecked Sendable {
         }
 
         let alerts = AlertDispatcher(settings: configuration.alert, store: store, logger: logger, statusURL: statusURL)
-        let latest = try store.latestRuns()
-        for target in configuration.targets { alerts.restoreState(target: target.name, latest: latest[target.name]) }
+        // An interrupted run says nothing about the streak, so the state comes from the newest run with a verdict.
+        for target in configuration.targets {
+            alerts.restoreState(target: target.name, latest: try store.latestVerdictRun(target: target.name))
+        }
         self.alerts = alerts
 
         let pruner = Pruner(store: store, retentionSeconds: configuration.storage.retentionSeconds, intervalSeconds: configuration.storage.pruneIntervalSeconds, logger: logger)

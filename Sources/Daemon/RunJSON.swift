@@ -3,6 +3,14 @@ import JSONCoding
 import Scheduling
 import Storage
 
+extension RunStore {
+    /// The newest run of `target` with a verdict (passed, failed or error), looking past interrupted and running ones
+    /// among its last `window` runs; nil when there is none.
+    func latestVerdictRun(target: String, window: Int = 50) throws -> RunRecord? {
+        try runs(RunQuery(target: target, limit: window)).first { $0.status.hasVerdict }
+    }
+}
+
 /// JSON shapes of stored runs, shared by the status endpoint and `loadsmoke history --json`.
 public enum RunJSON {
     /// Encodes a stored run without its full report: status, times, totals, latency, token timings, errors, budgets

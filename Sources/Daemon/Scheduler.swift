@@ -156,8 +156,10 @@ final class Scheduler: @unchecked Sendable {
     private func schedule(_ entry: Entry, after date: Date) {
         let target = entry.target
         let jitter = target.jitterSeconds > 0 ? ((try? Jitter(maximumSeconds: target.jitterSeconds))?.offset(forKey: target.name) ?? 0) : 0
-        // The jitter shifts every fire time by the same amount, so the base time is searched from date - jitter.
-        guard let base = target.schedule.nextFireDate(after: date.addingTimeInterval(-jitter), in: target.timeZone, anchor: entry.anchor) else {
+        // The jitter delays every fire time by the same amount, so the base time is searched from date - jitter, but
+        // never from before the anchor: the first run comes one period after the start, jitter or not.
+        let searchFrom = max(date.addingTimeInterval(-jitter), entry.anchor)
+        guard let base = target.schedule.nextFireDate(after: searchFrom, in: target.timeZone, anchor: entry.anchor) else {
             entry.nextFire = nil
             logger.warn("schedule.exhausted", [("target", target.name), ("schedule", target.scheduleText)])
             return

@@ -84,8 +84,9 @@ final class StatusAPI: @unchecked Sendable {
         for target in source.targets {
             let last = latest[target.name]
             let streak = try store.failingStreak(target: target.name)
+            // Interrupted runs carry no verdict, so the state follows the newest run that has one.
             let state: String
-            switch last?.status {
+            switch last?.status.hasVerdict == true ? last?.status : try store.latestVerdictRun(target: target.name)?.status {
             case .passed?: state = "passing"
             case .failed?, .error?: state = "failing"
             default: state = "unknown"
@@ -148,7 +149,7 @@ final class StatusAPI: @unchecked Sendable {
         return json(.object(members))
     }
 
-    /// Serves per-bucket statistics of one metric and, in `window`, the latency over all successful requests of the
+    /// Serves per-bucket statistics of one metric and, in `latency_window`, the latency over all successful requests of the
     /// window from the runs' merged histograms. The window's percentiles are in milliseconds and its `count` is in
     /// requests. It is null when no run in the window has a histogram.
     private func trend(_ request: HTTPRequest, source: DaemonStatusSource) throws -> HTTPResponse {
@@ -190,7 +191,7 @@ final class StatusAPI: @unchecked Sendable {
             ("since", .string(timestamp(since))),
             ("until", .string(timestamp(until))),
             ("buckets", .array(buckets.map(trendBucketJSON))),
-            ("window", window.map(windowJSON) ?? .null),
+            ("latency_window", window.map(windowJSON) ?? .null),
         ]))
     }
 

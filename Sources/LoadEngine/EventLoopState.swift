@@ -10,6 +10,8 @@ struct EventLoopState {
     /// Index of the next request to start, warm-up included.
     var nextIndex = 0
     var stopDeadline: Double?
+    /// Set when a stop came before every planned request had started.
+    var wasCutShort = false
     /// Start of the measured part: the first measured request's due (or start) time.
     var measureStart: Double?
     var lastEnd: Double
@@ -25,6 +27,16 @@ struct EventLoopState {
         pacer = Pacer(pacing: plan.pacing, length: plan.length, start: start)
         self.start = start
         lastEnd = start
+    }
+
+    /// Whether every planned request had been started by `time`, so a stop requested then cut nothing short.
+    func isScheduleComplete(at time: Double) -> Bool {
+        if let total = pacer.openTotalCount { return nextIndex >= total }
+        if pacer.length.durationSeconds != nil {
+            guard let end = measuredTimeEnd else { return false }
+            return time >= end
+        }
+        return nextIndex >= pacer.length.warmupRequests && measuredStarted >= pacer.length.requests
     }
 
     /// Whether the schedule still has requests to start (the loop keeps polling while in-flight is 0 in between).

@@ -69,6 +69,12 @@ public final class LoadEngine {
         let key = token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
         return Array(JSONValue.quoted(key).utf8)
     }()
+    /// Rounds milliseconds to whole microseconds, the resolution of curl's timers, so every latency in reports and
+    /// storage has the same precision whichever clock it came from.
+    static func microsecondPrecision(_ milliseconds: Double) -> Double {
+        (milliseconds * 1000).rounded() / 1000
+    }
+
     /// Methods sent without a body when the body is empty.
     private static let bodylessMethods: Set<String> = ["GET", "HEAD", "DELETE", "OPTIONS"]
 
@@ -257,7 +263,10 @@ public final class LoadEngine {
                     finish(transfer, code: CURLE_OK, at: now)
                 }
             }
-            if loop.stopDeadline == nil, stop.isRequested { loop.stopDeadline = now + graceSeconds }
+            if loop.stopDeadline == nil, stop.isRequested {
+                loop.stopDeadline = now + graceSeconds
+                loop.wasCutShort = !loop.isScheduleComplete(at: now)
+            }
             if let deadline = loop.stopDeadline {
                 if now >= deadline || loop.inFlight == 0 { break }
             }
@@ -281,7 +290,8 @@ public final class LoadEngine {
         return EngineOutcome(
             metrics: loop.recorder,
             wallSeconds: max(0, loop.lastEnd - measureStart),
-            wasInterrupted: loop.stopDeadline != nil,
+            // A stop that came after the last request had started, and let them all finish, interrupted nothing.
+            wasInterrupted: loop.stopDeadline != nil && (aborted > 0 || loop.wasCutShort),
             abortedInFlight: aborted
         )
     }
@@ -409,8 +419,8 @@ public final class LoadEngine {
         // Open loop: the wait between the due time and the actual send belongs to the latency.
         let latency = isOpenLoop ? serviceTime + max(0, transfer.startTime - transfer.dueTime) * 1000 : serviceTime
         return RequestResult(
-            latency: latency,
-            serviceTime: isOpenLoop ? serviceTime : nil,
+            latency: LoadEngine.microsecondPrecision(latency),
+            serviceTime: isOpenLoop ? LoadEngine.microsecondPrecision(serviceTime) : nil,
             isDelayed: transfer.isDelayed,
             status: status,
             failure: failure,
@@ -443,10 +453,10 @@ public final class LoadEngine {
     /// TTFT counts from the same origin as latency: the request handed to the connection, after connection setup.
     private func streamTimings(_ decoder: StreamDecoder, transfer: Transfer, preTransferMilliseconds: Double) -> StreamTimings {
         let times = decoder.contentTimes
-        let ttft = times.first.map { max(0, ($0 - transfer.startTime) * 1000 - preTransferMilliseconds) }
+        let ttft = times.first.map { LoadEngine.microsecondPrecision(max(0, ($0 - transfer.startTime) * 1000 - preTransferMilliseconds)) }
         var gaps: [Double] = []
         gaps.reserveCapacity(max(0, times.count - 1))
-        for index in times.indices.dropFirst() { gaps.append((times[index] - times[index - 1]) * 1000) }
+        for index in times.indices.dropFirst() { gaps.append(LoadEngine.microsecondPrecision((times[index] - times[index - 1]) * 1000)) }
         return StreamTimings(
             timeToFirstToken: ttft,
             interTokenGaps: gaps,

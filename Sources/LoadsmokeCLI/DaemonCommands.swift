@@ -98,7 +98,9 @@ enum CheckConfigCommand {
         }
         let now = Date()
         for target in configuration.targets {
-            let next = target.schedule.nextFireDates(after: now, in: target.timeZone, count: 3, anchor: now)
+            // The same fixed per-target delay the daemon adds to every fire time.
+            let jitter = target.jitterSeconds > 0 ? ((try? Jitter(maximumSeconds: target.jitterSeconds))?.offset(forKey: target.name) ?? 0) : 0
+            let next = target.schedule.nextFireDates(after: now, in: target.timeZone, count: 3, anchor: now).map { $0.addingTimeInterval(jitter) }
             let times = next.map { ISO8601Text.format($0, timeZone: target.timeZone) }.joined(separator: ", ")
             lines.append("  target   \(target.name): \(target.options.method) \(target.options.url)\(target.options.effectivePath), \"\(target.scheduleText)\" next \(times)")
         }

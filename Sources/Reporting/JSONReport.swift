@@ -120,7 +120,7 @@ extension SmokeReport {
     static func budgetJSON(_ result: BudgetResult) -> JSONValue {
         .object([
             ("name", .string(result.metric.rawValue)),
-            ("actual", .number(result.actual)),
+            ("actual", .number(result.actual.map { rounded($0, places: result.metric.unit == "ms" ? 3 : 6) })),
             ("limit", .number(result.limit)),
             ("unit", .string(result.metric.unit)),
             ("passed", .bool(result.passed)),

@@ -151,7 +151,8 @@ public enum ReportWarning: Sendable, Equatable {
             return "\(count) responses were larger than \(limitBytes / 1024) KiB; only their fallback header was checked, not the body field"
         case let .interrupted(completed, planned, aborted):
             let of = planned.map { " of \($0)" } ?? ""
-            return "interrupted after \(completed)\(of) requests; \(aborted) requests in flight were aborted and are not counted"
+            let inFlight = aborted == 1 ? "1 request in flight was" : "\(aborted) requests in flight were"
+            return "interrupted after \(completed)\(of) requests; \(inFlight) aborted and not counted"
         case let .delayedRequests(count, maxInFlight):
             return "\(count) requests were sent late because the in-flight bound (--max-in-flight \(maxInFlight)) was reached; their latency counts from when they were due. Raise --max-in-flight or lower --rate to offer the planned load"
         }

@@ -57,7 +57,7 @@ final class StatusAPIMergedTrendTests: XCTestCase {
     }
 
     func testWindowFromMergedHistograms() throws {
-        let window = try trend("target=chat&metric=p95")["window"]
+        let window = try trend("target=chat&metric=p95")["latency_window"]
 
         XCTAssertEqual(window?["p50"]?.doubleValue, 2)
         XCTAssertEqual(window?["p95"]?.doubleValue, 2)
@@ -68,7 +68,7 @@ final class StatusAPIMergedTrendTests: XCTestCase {
     func testWindowSetForNonLatencyMetric() throws {
         let document = try trend("target=chat&metric=error_rate")
 
-        XCTAssertEqual(document["window"]?["count"]?.integerValue, 100)
+        XCTAssertEqual(document["latency_window"]?["count"]?.integerValue, 100)
         XCTAssertEqual(document["buckets"]?.arrayValue?.first?["merged"], .null)
     }
 
@@ -76,7 +76,7 @@ final class StatusAPIMergedTrendTests: XCTestCase {
         let document = try trend("target=old&metric=p95")
         let bucket = document["buckets"]?.arrayValue?.first
 
-        XCTAssertEqual(document["window"], .null)
+        XCTAssertEqual(document["latency_window"], .null)
         XCTAssertEqual(bucket?["merged"], .null)
         XCTAssertEqual(bucket?["merged_runs"]?.integerValue, 0)
         XCTAssertEqual(bucket?["median"]?.doubleValue, 400)

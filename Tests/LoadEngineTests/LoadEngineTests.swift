@@ -170,6 +170,17 @@ final class LoadEngineTests: XCTestCase {
         XCTAssertLessThan(outcome.wallSeconds, 3)
     }
 
+    func testStopAfterLastStartIsNotAnInterruption() throws {
+        let server = try ScriptedServer(.delay(0.4, ScriptedServer.response(body: "{}")))
+        defer { server.stop() }
+        let stop = StopFlag()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.1) { stop.request() }
+        let outcome = try LoadEngine(plan: plan(server.url, requests: 2, concurrency: 2)).run(stop: stop, graceSeconds: 2)
+        XCTAssertEqual(outcome.metrics.completedCount, 2)
+        XCTAssertEqual(outcome.abortedInFlight, 0)
+        XCTAssertFalse(outcome.wasInterrupted, "every planned request started and finished within the grace")
+    }
+
     /// A port with nothing listening: bound once to get a free number, then closed.
     private func closedPort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -204,6 +204,7 @@ enum HistoryCommand {
             .value("since", "WHEN", "Only runs started after this: a duration before now (24h, 7d) or an ISO 8601 time."),
             .value("status", "STATUS", "Only runs with this status: passed, failed, error, interrupted or running."),
             .value("limit", "N", "Maximum number of runs, 1 to 1000 (default: 20)."),
+            .value("before-id", "ID", "Only runs older than run ID, for the next page (the JSON's next_before_id)."),
             .flag("json", "Print one JSON document with the runs instead of a table."),
         ]
     )
@@ -235,6 +236,12 @@ enum HistoryCommand {
                 }
                 query.limit = limit
             }
+            if let before = parsed.value("before-id") {
+                guard let id = Int64(before), id > 0 else {
+                    throw UsageError(message: "invalid value \"\(before)\" for --before-id: expected a run id, a whole number of 1 or more", command: spec.name)
+                }
+                query.beforeID = id
+            }
         } catch {
             return console.usageFailure(error, command: spec.name)
         }
@@ -257,7 +264,8 @@ enum HistoryCommand {
         }
 
         if parsed.has("json") {
-            console.out(JSONValue.object([("runs", .array(records.map(RunJSON.summary)))]).serialized(pretty: true) + "\n")
+            let nextBefore: JSONValue = records.count == query.limit ? records.last.map { .integer($0.id) } ?? .null : .null
+            console.out(JSONValue.object([("runs", .array(records.map(RunJSON.summary))), ("next_before_id", nextBefore)]).serialized(pretty: true) + "\n")
         } else {
             console.out(table(records))
         }

@@ -169,3 +169,29 @@ final class DaemonCommandLineTests: XCTestCase {
         )
     }
 }
+
+final class HistoryPagingTests: XCTestCase {
+    func testBeforeIDPagesThroughRuns() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("loadsmoke-paging-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("runs.db").path
+        let store = try RunStore(path: path)
+        for offset in 0..<5 {
+            let started = Date().addingTimeInterval(Double(offset - 10))
+            _ = try store.insertCompletedRun(target: "chat", startedAt: started, outcome: RunOutcome(status: .passed, finishedAt: started))
+        }
+        store.close()
+
+        let first = try LoadsmokeChildProcess.run(["history", "--db", path, "--limit", "3", "--json"])
+        XCTAssertEqual(first.exitCode, 0, first.stderr)
+        let firstPage = try JSONValue.parse(first.stdout)
+        XCTAssertEqual(firstPage["runs"]?.arrayValue?.compactMap { $0["id"]?.integerValue }, [5, 4, 3])
+        XCTAssertEqual(firstPage["next_before_id"]?.integerValue, 3)
+
+        let second = try LoadsmokeChildProcess.run(["history", "--db", path, "--limit", "3", "--before-id", "3", "--json"])
+        let secondPage = try JSONValue.parse(second.stdout)
+        XCTAssertEqual(secondPage["runs"]?.arrayValue?.compactMap { $0["id"]?.integerValue }, [2, 1])
+        XCTAssertEqual(secondPage["next_before_id"], .null)
+    }
+}

@@ -8,7 +8,7 @@ extension ConfigurationDecoder {
     static let targetKeys = [
         "name", "url", "path", "schedule", "timezone", "jitter", "requests", "concurrency", "timeout", "api_key_env",
         "simulate", "pinecone_down", "budgets", "headers", "prompts", "fallback_header", "fallback_field",
-        "method", "prompt_order", "seed", "body", "body_file", "openai", "stream", "stream_idle_timeout",
+        "method", "prompt_order", "seed", "body", "body_file", "openai", "stream", "compressed", "stream_idle_timeout",
         "request_id_header", "expect_status", "expect_json_field", "expect_header",
         "rate", "max_in_flight", "duration", "warmup",
     ]

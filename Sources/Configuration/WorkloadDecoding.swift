@@ -34,6 +34,9 @@ extension SmokeOptionsDecoding {
         if let entry = keys["stream"], let isStreaming = decoder.boolean(entry, in: keyPath) {
             options.isStreaming = isStreaming
         }
+        if let entry = keys["compressed"], let acceptsCompression = decoder.boolean(entry, in: keyPath) {
+            options.acceptsCompression = acceptsCompression
+        }
         if let entry = keys["stream_idle_timeout"], let seconds = decoder.duration(entry, in: keyPath),
            check(entry, shownValue: DurationText.format(seconds), { $0.streamIdleTimeoutSeconds = seconds }) {
             options.streamIdleTimeoutSeconds = seconds

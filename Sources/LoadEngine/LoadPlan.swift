@@ -33,6 +33,8 @@ public struct LoadPlan: Sendable {
     public var stream: StreamFormat?
     public var checks = ResponseChecks()
     public var pacing = Pacing.closed
+    /// Send `Accept-Encoding` for every encoding libcurl decodes, and decode compressed answers.
+    public var acceptsCompression = false
     /// Requests or time to measure, and the warm-up before; `requestCount` sets `length.requests`.
     public var length: RunLength
 

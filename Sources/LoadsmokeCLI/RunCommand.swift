@@ -46,6 +46,7 @@ enum RunCommand {
             .value("body-file", "FILE", "Read the body template from FILE."),
             .value("openai", "MODEL", "Send OpenAI-compatible chat completion bodies for MODEL to /v1/chat/completions."),
             .flag("stream", "Request and expect streamed answers (server-sent events or JSON lines); measure TTFT and inter-token latency."),
+            .flag("compressed", "Ask for compressed answers (Accept-Encoding) and decompress them, as browsers and most SDKs do (default: off)."),
             .value("stream-idle-timeout", "S", "Seconds a stream may go without data before it fails as stalled (default: 10)."),
             .value("request-id-header", "NAME", "Header carrying a per-request id PREFIX-N, or none (default: X-Request-Id)."),
             .value("expect-status", "LIST", "Statuses that count as success, codes or classes such as 200,204 or 2xx (default: 2xx)."),
@@ -117,6 +118,7 @@ enum RunCommand {
         }
         options.openAIModel = arguments.value("openai")
         options.isStreaming = arguments.has("stream")
+        options.acceptsCompression = arguments.has("compressed")
         if let idle = try arguments.decimal("stream-idle-timeout", command: name, unitHint: "seconds greater than 0, such as 10") {
             options.streamIdleTimeoutSeconds = idle
         }

@@ -77,6 +77,7 @@ extension SmokeReport {
             ("body", .string(workload.body)),
             ("openai_model", workload.openAIModel.map { .string($0) } ?? .null),
             ("stream", .bool(workload.isStreaming)),
+            ("compressed", .bool(workload.acceptsCompression)),
             ("stream_idle_timeout_s", .number(workload.streamIdleTimeoutSeconds)),
             ("request_id_header", workload.requestIDHeader.map { .string($0) } ?? .null),
             ("request_id_prefix", workload.requestIDPrefix.map { .string($0) } ?? .null),

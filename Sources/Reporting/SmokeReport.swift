@@ -90,6 +90,8 @@ public struct WorkloadSetup: Sendable, Equatable {
     public var body = "chat"
     public var openAIModel: String?
     public var isStreaming = false
+    /// Whether `Accept-Encoding` asked for compressed answers.
+    public var acceptsCompression = false
     public var streamIdleTimeoutSeconds: Double?
     public var requestIDHeader: String?
     /// Request ids are PREFIX-INDEX, with INDEX counting from 0.
@@ -100,7 +102,7 @@ public struct WorkloadSetup: Sendable, Equatable {
 
     public init(
         promptOrder: String = "sequential", seed: UInt64? = nil, body: String = "chat", openAIModel: String? = nil,
-        isStreaming: Bool = false, streamIdleTimeoutSeconds: Double? = nil, requestIDHeader: String? = nil,
+        isStreaming: Bool = false, acceptsCompression: Bool = false, streamIdleTimeoutSeconds: Double? = nil, requestIDHeader: String? = nil,
         requestIDPrefix: String? = nil, expectedStatus: String? = nil, expectedJSONFields: [String] = [],
         expectedHeaders: [String] = []
     ) {
@@ -109,6 +111,7 @@ public struct WorkloadSetup: Sendable, Equatable {
         self.body = body
         self.openAIModel = openAIModel
         self.isStreaming = isStreaming
+        self.acceptsCompression = acceptsCompression
         self.streamIdleTimeoutSeconds = streamIdleTimeoutSeconds
         self.requestIDHeader = requestIDHeader
         self.requestIDPrefix = requestIDPrefix

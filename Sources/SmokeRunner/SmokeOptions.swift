@@ -49,6 +49,8 @@ public struct SmokeOptions: Sendable {
     public var expectedJSONFields: [String] = []
     /// Headers every answer must carry, as `NAME` or `NAME=VALUE`.
     public var expectedHeaders: [String] = []
+    /// Ask for compressed answers and decompress them.
+    public var acceptsCompression = false
     /// Requests per second of the open loop; nil runs the closed loop with `concurrency` workers.
     public var ratePerSecond: Double?
     /// Open loop: the most requests open at once.

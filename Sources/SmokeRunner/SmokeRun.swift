@@ -63,6 +63,7 @@ public struct SmokeRun: Sendable {
         plan.stream = options.isStreaming ? StreamFormat(idleTimeoutSeconds: options.streamIdleTimeoutSeconds) : nil
         plan.checks = options.responseChecks
         plan.pacing = options.pacing
+        plan.acceptsCompression = options.acceptsCompression
         plan.length = options.runLength
         var setup = RunSetup(
             targetName: options.targetName,
@@ -85,6 +86,7 @@ public struct SmokeRun: Sendable {
             body: options.bodyTemplateSource ?? (options.openAIModel != nil ? "openai" : (mode.isPromptObjects ? "prompt objects" : "chat")),
             openAIModel: options.openAIModel,
             isStreaming: options.isStreaming,
+            acceptsCompression: options.acceptsCompression,
             streamIdleTimeoutSeconds: options.isStreaming ? options.streamIdleTimeoutSeconds : nil,
             requestIDHeader: options.requestIDHeader,
             requestIDPrefix: options.requestIDHeader == nil ? nil : requestIDPrefix,

@@ -117,6 +117,21 @@ final class WorkloadTests: XCTestCase {
         }
     }
 
+    func testCompressionIsRequestedOnlyWhenAsked() throws {
+        let seen = HeaderLog()
+        let server = HTTPServer(configuration: .init(port: 0)) { request in
+            seen.append(request.headers["Accept-Encoding"] ?? "none")
+            return .json(serialized: "{}")
+        }
+        try server.start()
+        defer { server.stop() }
+        let url = "http://127.0.0.1:\(server.port)"
+        XCTAssertEqual(try LoadsmokeProcess.run(["run", "--url", url, "-n", "1"]).exitCode, 0)
+        XCTAssertEqual(try LoadsmokeProcess.run(["run", "--url", url, "-n", "1", "--compressed"]).exitCode, 0)
+        XCTAssertEqual(seen.values.first, "none")
+        XCTAssertTrue(seen.values.last?.contains("gzip") == true, seen.values.description)
+    }
+
     func testRequestIDsAreUniquePerRequest() throws {
         let seen = HeaderLog()
         let server = HTTPServer(configuration: .init(port: 0)) { request in

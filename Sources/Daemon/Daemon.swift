@@ -73,7 +73,7 @@ public final class Daemon: DaemonStatusSource, @unchecked Sendable {
         }
 
         let alerts = AlertDispatcher(settings: configuration.alert, store: store, logger: logger, statusURL: statusURL)
-        // An interrupted run says nothing about the streak, so the state comes from the newest run with a verdict.
+        // An interrupted run has no verdict on the streak, so the state comes from the newest run with a verdict.
         for target in configuration.targets {
             alerts.restoreState(target: target.name, latest: try store.latestVerdictRun(target: target.name))
         }

@@ -4,7 +4,7 @@ import Glibc
 /// One-line `key=value` event logs on stderr, e.g.
 /// `ts=2026-12-04T20:00:00.123Z level=info event=run.finished target=chat run_id=42 verdict=failed`.
 ///
-/// A caught error is logged once per distinct (event, target, cause); identical repeats are counted and summarized
+/// A caught error is logged once per distinct (event, target, cause). Identical repeats are counted and summarized
 /// at most once a minute with `repeats=N`, and `resolve` logs the count when the condition clears.
 public final class DaemonLogger: @unchecked Sendable {
     public enum Level: String, Sendable {
@@ -23,8 +23,8 @@ public final class DaemonLogger: @unchecked Sendable {
 
     /// Seconds between `repeats=N` summaries of the same suppressed error.
     static let repeatSummaryInterval = 60.0
-    /// Distinct errors remembered for repeat counting; past it the table is cleared, so causes that embed changing
-    /// text cannot grow it without bound over months (the next occurrence of each is then logged again).
+    /// Distinct errors remembered for repeat counting. Past it the table is cleared, so causes that embed changing
+    /// text cannot grow it without bound over months, and the next occurrence of each is logged again.
     static let maximumTrackedErrors = 1000
 
     /// - Parameter sink: receives each finished line without its newline; defaults to stderr.

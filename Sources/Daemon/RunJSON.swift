@@ -3,16 +3,15 @@ import JSONCoding
 import Scheduling
 import Storage
 
-extension RunStore {
-    /// The newest run of `target` with a verdict (passed, failed or error), looking past interrupted and running ones
-    /// among its last `window` runs; nil when there is none.
-    func latestVerdictRun(target: String, window: Int = 50) throws -> RunRecord? {
-        try runs(RunQuery(target: target, limit: window)).first { $0.status.hasVerdict }
-    }
-}
-
 /// JSON shapes of stored runs, shared by the status endpoint and `loadsmoke history --json`.
 public enum RunJSON {
+    /// Encodes one page of runs with `next_before_id`: the id to pass as `before_id` for the next page, or null when
+    /// the page was not full, so no older run is left.
+    public static func page(_ records: [RunRecord], limit: Int) -> JSONValue {
+        let nextBefore: JSONValue = records.count == limit ? records.last.map { .integer($0.id) } ?? .null : .null
+        return .object([("runs", .array(records.map(summary))), ("next_before_id", nextBefore)])
+    }
+
     /// Encodes a stored run without its full report: status, times, totals, latency, token timings, errors, budgets
     /// and alert. `ttft_ms`, `itl_ms` and `tokens_per_s` are null for runs without that streaming value.
     public static func summary(_ record: RunRecord) -> JSONValue {

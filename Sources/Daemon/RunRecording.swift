@@ -6,7 +6,7 @@ import Storage
 
 /// Maps smoke reports to what the run store keeps.
 public enum RunRecording {
-    /// The stored status of a finished report: `interrupted`, `passed` or `failed`.
+    /// Returns the stored status of a finished report: `interrupted`, `passed` or `failed`.
     public static func status(of report: SmokeReport) -> RunStatus {
         if report.wasInterrupted { return .interrupted }
         return report.passed ? .passed : .failed
@@ -40,7 +40,7 @@ public enum RunRecording {
         )
     }
 
-    /// The outcome of a run that could not be carried out (invalid prompts file, libcurl setup failure).
+    /// Returns the outcome of a run that could not be carried out (invalid prompts file, libcurl setup failure).
     public static func errorOutcome(message: String, finishedAt: Date) -> RunOutcome {
         let document = "{\"schema_version\":1,\"passed\":false,\"interrupted\":false,\"error\":\(JSONValue.quoted(message))}"
         return RunOutcome(status: .error, finishedAt: finishedAt, reportJSON: document)

@@ -93,7 +93,7 @@ final class Scheduler: @unchecked Sendable {
         return !isStopping && Date().timeIntervalSince(heartbeat) < Scheduler.maximumSleepSeconds * 3
     }
 
-    /// Stops firing, gives running cycles `graceSeconds` to finish, then asks them to stop (they store themselves as
+    /// Stops firing, gives running cycles `graceSeconds` to finish, then requests them to stop (they store themselves as
     /// interrupted) and waits `stopSeconds` more. Returns whether every cycle ended.
     @discardableResult
     func stop(graceSeconds: Double, stopSeconds: Double) -> Bool {

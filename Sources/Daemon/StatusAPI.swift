@@ -129,11 +129,7 @@ final class StatusAPI: @unchecked Sendable {
             query.beforeID = parsed
         }
         let records = try store.runs(query)
-        let nextBefore: JSONValue = records.count == query.limit ? records.last.map { .integer($0.id) } ?? .null : .null
-        return json(.object([
-            ("runs", .array(records.map(RunJSON.summary))),
-            ("next_before_id", nextBefore),
-        ]))
+        return json(RunJSON.page(records, limit: query.limit))
     }
 
     private func run(idText: String) throws -> HTTPResponse {
@@ -174,7 +170,7 @@ final class StatusAPI: @unchecked Sendable {
         let until = try request.queryValue("until").map { try QueryParsing.time($0, name: "until", now: now) } ?? now
         guard since < until else { throw QueryError("since must be earlier than until") }
         guard until.timeIntervalSince(since) / bucket <= Double(StatusAPI.maximumTrendBuckets) else {
-            throw QueryError("the window holds more than \(StatusAPI.maximumTrendBuckets) buckets of \(bucketText); use a larger bucket or a shorter window")
+            throw QueryError("too many buckets: the window would need more than \(StatusAPI.maximumTrendBuckets) buckets of \(bucketText); use a larger bucket or a shorter window")
         }
 
         // The window's latency comes from the merged histograms whatever the metric, so a chart of the error rate

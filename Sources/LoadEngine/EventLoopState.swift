@@ -29,7 +29,7 @@ struct EventLoopState {
         lastEnd = start
     }
 
-    /// Whether every planned request had been started by `time`, so a stop requested then cut nothing short.
+    /// Returns whether every planned request had started by `time`, so that a stop requested then cut nothing short.
     func isScheduleComplete(at time: Double) -> Bool {
         if let total = pacer.openTotalCount { return nextIndex >= total }
         if pacer.length.durationSeconds != nil {

@@ -166,8 +166,8 @@ public final class LoadEngine {
     /// The version in the User-Agent header.
     public static let version = "0.1.0"
 
-    /// Runs the plan to the end or until `stop` is requested, then waits at most `graceSeconds` for requests in
-    /// flight; the rest are aborted and counted in `abortedInFlight`.
+    /// Runs the plan to the end or until `stop` is requested. After a stop, requests in flight get at most
+    /// `graceSeconds`, and the rest are aborted and counted in `abortedInFlight`.
     /// - Parameter progress: called from the event loop about every 100 ms and once at the end.
     public func run(
         stop: StopFlag = StopFlag(), graceSeconds: Double = 2, progress: ((EngineProgress) -> Void)? = nil
@@ -480,7 +480,7 @@ func monotonicSeconds() -> Double {
 }
 
 extension Array where Element == UInt8 {
-    /// Whether `needle` occurs in the array; a plain scan, fast enough for response bodies of a few KiB.
+    /// Returns whether `needle` occurs in the array, by a plain scan that is fast enough for bodies of a few KiB.
     func containsSubsequence(_ needle: [UInt8]) -> Bool {
         guard !needle.isEmpty, needle.count <= count, let first = needle.first else { return needle.isEmpty }
         var index = startIndex

@@ -53,7 +53,8 @@ public struct ResponseChecks: Sendable {
         self.headers = headers
     }
 
-    /// Every failed body or header check, as reasons such as `missing non-empty string at /answer`; empty when all pass.
+    /// Returns every failed body or header check as a reason such as `missing non-empty string at /answer`, or an
+    /// empty list when all pass.
     /// - Parameter responseHeader: the response's value of a header name, matched case-insensitively.
     func failedReasons(body: JSONValue?, isBodyComplete: Bool, responseHeader: (String) -> String?) -> [String] {
         var reasons: [String] = []

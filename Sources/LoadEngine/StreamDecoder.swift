@@ -1,6 +1,6 @@
 import JSONCoding
 
-/// How a response body is framed into events.
+/// The framing of a response body into events.
 enum StreamFraming: Sendable {
     /// `text/event-stream` (https://html.spec.whatwg.org/multipage/server-sent-events.html): `data:` lines up to a
     /// blank line form one event.
@@ -8,7 +8,7 @@ enum StreamFraming: Sendable {
     /// JSON Lines / NDJSON: every non-empty line is one JSON event.
     case jsonLines
 
-    /// The framing for a response Content-Type, or nil when the response is not a stream.
+    /// Returns the framing for a response Content-Type, or nil when the response is not a stream.
     static func forContentType(_ contentType: String) -> StreamFraming? {
         let mediaType = contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
         switch mediaType {
@@ -20,7 +20,7 @@ enum StreamFraming: Sendable {
     }
 }
 
-/// Where streamed events keep their text and token counts. The defaults cover OpenAI-compatible chat and completion
+/// The places in streamed events that hold their text and token counts. The defaults cover OpenAI-compatible chat and completion
 /// streams, Anthropic message streams, Ollama and Hugging Face TGI.
 public struct StreamFormat: Sendable, Equatable {
     /// JSON Pointers tried in order; the first non-empty string found makes the event a content event.

@@ -103,7 +103,7 @@ final class Transfer {
         return String(cString: value).trimmingCharacters(in: .whitespaces)
     }
 
-    /// The response's Content-Type, available once the headers are in.
+    /// Reads the response's Content-Type, which curl knows once the headers are in.
     func readContentType() -> String {
         var value: UnsafeMutablePointer<CChar>?
         guard ccurl_easy_getinfo_pointer(handle, CURLINFO_CONTENT_TYPE, &value) == CURLE_OK, let value else { return "" }

@@ -125,7 +125,7 @@ enum CheckConfigCommand {
         return warnings
     }
 
-    /// The executable `command` names: a path, or a name searched on PATH as posix_spawnp does.
+    /// Returns the executable that `command` names: a path, or a name searched on PATH as posix_spawnp does.
     static func resolveExecutable(_ command: String) -> String? {
         if command.contains("/") {
             return FileManager.default.isExecutableFile(atPath: command) ? command : nil
@@ -264,8 +264,7 @@ enum HistoryCommand {
         }
 
         if parsed.has("json") {
-            let nextBefore: JSONValue = records.count == query.limit ? records.last.map { .integer($0.id) } ?? .null : .null
-            console.out(JSONValue.object([("runs", .array(records.map(RunJSON.summary))), ("next_before_id", nextBefore)]).serialized(pretty: true) + "\n")
+            console.out(RunJSON.page(records, limit: query.limit).serialized(pretty: true) + "\n")
         } else {
             console.out(table(records))
         }

@@ -61,7 +61,7 @@ public enum BudgetMetric: String, CaseIterable, Sendable {
         }
     }
 
-    /// The measured value, or nil when the run has no data for it (no success for latencies, no request for rates).
+    /// Returns the measured value, or nil when the run has no data for it (no success for latencies, no request for rates).
     public func actual(in summary: MetricsSummary) -> Double? {
         switch self {
         case .p50: return summary.latency?.p50

@@ -9,8 +9,8 @@ public struct RunSetup: Sendable, Equatable {
     /// The request URL with any password removed.
     public var url: String
     public var method: String
-    /// Planned measured requests; for a duration run, rate × duration in the open loop and 0 in the closed loop,
-    /// where the count is not known in advance.
+    /// Planned measured requests. A duration run plans rate × duration in the open loop, and 0 in the closed loop
+    /// because its count is not known in advance.
     public var requests: Int
     public var concurrency: Int
     public var timeoutSeconds: Double

@@ -181,7 +181,7 @@ final class LoadEngineTests: XCTestCase {
         XCTAssertFalse(outcome.wasInterrupted, "every planned request started and finished within the grace")
     }
 
-    /// A port with nothing listening: bound once to get a free number, then closed.
+    /// Returns a port with nothing listening: bound once to get a free number, then closed.
     private func closedPort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(descriptor) }

@@ -190,14 +190,14 @@ final class ScriptedServer: @unchecked Sendable {
         }
     }
 
-    /// A complete HTTP/1.1 response with a Content-Length.
+    /// Builds a complete HTTP/1.1 response with a Content-Length.
     static func response(status: String = "200 OK", headers: [String] = [], body: String) -> String {
         var lines = ["HTTP/1.1 \(status)", "Content-Type: application/json", "Content-Length: \(body.utf8.count)"] + headers
         lines.append("")
         return lines.joined(separator: "\r\n") + "\r\n" + body
     }
 
-    /// The head of a chunked response; follow it with `chunk(_:)` steps and `lastChunk`.
+    /// Builds the head of a chunked response, to be followed by `chunk(_:)` steps and `lastChunk`.
     static func chunkedHead(contentType: String = "text/event-stream", headers: [String] = []) -> String {
         (["HTTP/1.1 200 OK", "Content-Type: \(contentType)", "Transfer-Encoding: chunked"] + headers).joined(separator: "\r\n") + "\r\n\r\n"
     }

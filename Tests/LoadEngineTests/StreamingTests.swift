@@ -22,7 +22,8 @@ final class StreamingTests: XCTestCase {
         Server.chunk("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\(content)\"}}]}\n\n")
     }
 
-    /// An OpenAI-style stream: role chunk at once, first token after `firstToken` s, then one token every `gap` s.
+    /// Builds an OpenAI-style stream: a role chunk at once, the first token after `firstToken` s, then one token every
+    /// `gap` s.
     private static func openAIStream(tokens: Int, firstToken: Double, gap: Double, usage: Int? = nil, done: Bool = true) -> [Server.Step] {
         var steps: [Server.Step] = [.send(Server.chunkedHead()), .send(Server.chunk("data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\"}}]}\n\n")), .sleep(firstToken)]
         for index in 0..<tokens {
